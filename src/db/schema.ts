@@ -1,0 +1,224 @@
+// Row types of every table, as Kysely sees them. Conventions (both dialects):
+//  - every table carries `portal_id` (the portal's member_id) as the first key column;
+//  - money is integer minor units (kopecks) in `*_minor` columns — never binary floats;
+//  - instants are ISO 8601 UTC strings (`2026-01-05T10:00:00.000Z`), calendar days `YYYY-MM-DD`;
+//  - JSON (user-field values, problems) is stored as text.
+import type { ColumnType, Generated } from 'kysely';
+
+type Json = string;
+
+export interface PortalTable {
+  portal_id: string;
+  domain: string;
+  client_endpoint: string;
+  server_endpoint: string | null;
+  auth_kind: 'oauth' | 'webhook';
+  scope: string;
+  /** The installing / webhook user. */
+  user_id: number | null;
+  /** Encrypted at rest (src/db/secrets.ts). */
+  access_token: string | null;
+  refresh_token: string | null;
+  /** Unix seconds. */
+  expires_at: number | null;
+  webhook_url: string | null;
+  application_token: string | null;
+  /** Bumped on every token change; a refresh only persists if nobody refreshed in between. */
+  token_version: number;
+  status: 'active' | 'needs_reauth' | 'uninstalled';
+  status_reason: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Fields every mirrored CRM row has. */
+interface Mirrored {
+  portal_id: string;
+  id: number;
+  /** JSON list of problems found in the portal's row (unparsable date, unknown stage, ...). */
+  problems: Json | null;
+  synced_at: string;
+}
+
+export interface DealTable extends Mirrored {
+  title: string | null;
+  type_id: string | null;
+  category_id: number;
+  stage_id: string | null;
+  stage_semantic_id: string | null;
+  currency_id: string | null;
+  opportunity_minor: number | null;
+  is_manual_opportunity: string | null;
+  contact_id: number | null;
+  company_id: number | null;
+  lead_id: number | null;
+  assigned_by_id: number | null;
+  source_id: string | null;
+  begindate: string | null;
+  closedate: string | null;
+  date_create: string | null;
+  date_modify: string | null;
+  moved_time: string | null;
+  closed: string | null;
+  /** All UF_CRM_* values of the deal as a JSON object. */
+  uf: Json;
+}
+
+export interface ProductRowTable extends Mirrored {
+  deal_id: number;
+  product_id: number | null;
+  product_name: string | null;
+  price_minor: number;
+  price_account_minor: number | null;
+  quantity: number;
+  discount_type_id: number | null;
+  discount_rate: number | null;
+  discount_sum_minor: number | null;
+  tax_rate: number | null;
+  tax_included: string | null;
+  measure_name: string | null;
+  sort: number | null;
+  type: number | null;
+}
+
+/** Patients. No names, phones or e-mails unless the portal's settings turn patient names on. */
+export interface ContactTable extends Mirrored {
+  type_id: string | null;
+  source_id: string | null;
+  company_id: number | null;
+  lead_id: number | null;
+  assigned_by_id: number | null;
+  birthdate: string | null;
+  date_create: string | null;
+  date_modify: string | null;
+  /** Only when settings allow patient names. */
+  name: string | null;
+  last_name: string | null;
+  second_name: string | null;
+  uf: Json;
+}
+
+export interface UserTable extends Mirrored {
+  active: number;
+  name: string | null;
+  last_name: string | null;
+  second_name: string | null;
+  work_position: string | null;
+  user_type: string | null;
+  /** JSON array of department ids. */
+  departments: Json;
+}
+
+export interface DepartmentTable extends Mirrored {
+  name: string | null;
+  parent_id: number | null;
+  sort: number | null;
+  head_id: number | null;
+}
+
+export interface PipelineTable extends Mirrored {
+  name: string;
+  sort: number | null;
+  is_default: number;
+}
+
+/** crm.status directories: deal stages (DEAL_STAGE, DEAL_STAGE_n), SOURCE, DEAL_TYPE, lead STATUS... */
+export interface StatusTable {
+  portal_id: string;
+  entity_id: string;
+  status_id: string;
+  name: string;
+  sort: number | null;
+  category_id: number | null;
+  /** 'P' in progress, 'S' success, 'F' failure. */
+  semantics: string;
+  color: string | null;
+  synced_at: string;
+}
+
+export interface CurrencyTable {
+  portal_id: string;
+  currency: string;
+  amount_cnt: number;
+  /** Rate: `amount` account-currency units for `amount_cnt` units of this currency. */
+  amount: number;
+  base: number;
+  sort: number | null;
+  synced_at: string;
+}
+
+export interface ProductTable extends Mirrored {
+  name: string | null;
+  section_id: number | null;
+  price_minor: number | null;
+  currency_id: string | null;
+  active: string | null;
+}
+
+export interface ProductSectionTable extends Mirrored {
+  name: string | null;
+  parent_id: number | null;
+  catalog_id: number | null;
+}
+
+export interface UserFieldTable {
+  portal_id: string;
+  entity_id: string;
+  field_name: string;
+  user_type_id: string;
+  multiple: number;
+  label: string | null;
+  /** Enumeration items `[{id, value, sort}]` as JSON. */
+  enum_items: Json;
+  synced_at: string;
+}
+
+export interface SyncRunTable {
+  id: Generated<number>;
+  portal_id: string;
+  mode: 'full' | 'incremental' | 'events' | 'reconcile';
+  status: 'running' | 'finished' | 'failed';
+  started_at: string;
+  finished_at: string | null;
+  requests: number;
+  /** Per entity {fetched, upserted, deleted} as JSON. */
+  entities: Json;
+  error: string | null;
+}
+
+/** Where a run stands per entity: committed in the same transaction as each page. */
+export interface SyncCheckpointTable {
+  portal_id: string;
+  entity: string;
+  /** Keyset cursor of a full load in progress (last committed ID), null when done. */
+  cursor: number | null;
+  /** Incremental watermark: the portal server's time at the start of the last successful pass. */
+  watermark: string | null;
+  run_id: number | null;
+  updated_at: string;
+}
+
+/** One sync per portal at a time, across processes and instances. */
+export interface SyncLeaseTable {
+  portal_id: string;
+  holder: string;
+  expires_at: ColumnType<number, number, number>;
+}
+
+export interface Database {
+  portal: PortalTable;
+  b24_deal: DealTable;
+  b24_product_row: ProductRowTable;
+  b24_contact: ContactTable;
+  b24_user: UserTable;
+  b24_department: DepartmentTable;
+  b24_pipeline: PipelineTable;
+  b24_status: StatusTable;
+  b24_currency: CurrencyTable;
+  b24_product: ProductTable;
+  b24_product_section: ProductSectionTable;
+  b24_user_field: UserFieldTable;
+  sync_run: SyncRunTable;
+  sync_checkpoint: SyncCheckpointTable;
+  sync_lease: SyncLeaseTable;
+}
