@@ -6,6 +6,7 @@ import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type MigrationResultSet } from 'kysely';
 import pg from 'pg';
 import * as m0001 from './migrations/0001_mirror.js';
+import * as m0002 from './migrations/0002_clinic.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -19,9 +20,11 @@ export interface Store {
 /** Forward-only, applied in name order. Each migration gets the dialect for the few types that differ. */
 const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> }> = {
   '0001_mirror': m0001,
+  '0002_clinic': m0002,
 };
 
 const PG_INT8 = 20;
+const PG_NUMERIC = 1700;
 
 export function dialectOf(url: string): Dialect {
   if (/^postgres(ql)?:\/\//.test(url)) return 'postgres';
@@ -42,13 +45,14 @@ export function openStore(url: string): Store {
     const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     return { db, dialect, close: () => db.destroy() };
   }
-  // BIGINT (int8) comes back from pg as a string; our integers (ids, kopecks) fit in 2^53.
+  // BIGINT (int8) and NUMERIC come back from pg as strings; our integers (ids, kopecks) fit in 2^53,
+  // and KPI ratios are presented as doubles anyway.
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === PG_INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+        oid === PG_INT8 || oid === PG_NUMERIC ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
     },
   });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });

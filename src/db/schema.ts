@@ -205,6 +205,115 @@ export interface SyncLeaseTable {
   expires_at: ColumnType<number, number, number>;
 }
 
+// ---- the clinic model (src/clinic/): settings, plans and facts derived from the mirror ----
+
+export interface ClinicSettingsTable {
+  portal_id: string;
+  /** ClinicSettings as JSON (src/clinic/settings.ts validates it). */
+  settings: Json;
+  version: number;
+  updated_at: string;
+  updated_by: number | null;
+}
+
+/** Monthly plan for the clinic, one direction or one doctor (scope_id '' for the clinic). */
+export interface ClinicPlanTable {
+  portal_id: string;
+  /** 'YYYY-MM' */
+  month: string;
+  scope: 'clinic' | 'direction' | 'doctor';
+  scope_id: string;
+  plan_revenue_minor: number | null;
+  plan_visits: number | null;
+  plan_new_patients: number | null;
+  updated_at: string;
+}
+
+/** A visit: a deal the settings count as one (kpi.md §1). Dates are local to the portal. */
+export interface ClinicVisitTable {
+  portal_id: string;
+  deal_id: number;
+  patient_id: number | null;
+  /** Portal user id (or enum item id) as text; null = "Не указан". */
+  doctor_id: string | null;
+  direction_id: string | null;
+  source_id: string | null;
+  category_id: number;
+  stage_id: string | null;
+  visit_date: string;
+  /** Monday of the ISO week, 'YYYY-MM-DD'. */
+  visit_week: string;
+  /** First day of the month, 'YYYY-MM-01'. */
+  visit_month: string;
+  /** Days since 1970-01-01 and months since year 0 (year × 12 + month − 1): date math in plain integers. */
+  day_no: number;
+  month_no: number;
+  revenue_minor: number;
+  row_count: number;
+  /** Rows with zero or negative price or quantity (kept, flagged). */
+  bad_rows: number;
+  /** 1 when an amount was converted from another currency. */
+  converted: number;
+  visit_number: number | null;
+  is_first: number;
+  first_date: string | null;
+  months_since_first: number | null;
+}
+
+export interface ClinicServiceLineTable {
+  portal_id: string;
+  row_id: number;
+  deal_id: number;
+  patient_id: number | null;
+  doctor_id: string | null;
+  direction_id: string | null;
+  visit_date: string;
+  visit_week: string;
+  visit_month: string;
+  /** Catalog product id, or `name:<product name>` for a row without a catalog product. */
+  service_id: string;
+  service_name: string | null;
+  section_id: number | null;
+  quantity: number;
+  /** Unit price in the account currency. */
+  price_minor: number;
+  revenue_minor: number;
+}
+
+export interface ClinicPatientTable {
+  portal_id: string;
+  patient_id: number;
+  first_deal_id: number;
+  first_date: string;
+  first_week: string;
+  first_month: string;
+  first_doctor_id: string | null;
+  first_direction_id: string | null;
+  first_source_id: string | null;
+  visit_count: number;
+  lifetime_revenue_minor: number;
+  last_date: string;
+  return_days_clinic: number | null;
+  return_days_doctor: number | null;
+}
+
+/** What the facts of a portal were last built from. */
+export interface ClinicBuildTable {
+  portal_id: string;
+  /** Hash of the effective settings and the reference data they read (stages, currencies...). */
+  model_hash: string;
+  /** The latest sync run the build saw (id and status): a new one means a refresh is due. */
+  sync_mark: string;
+  /** Highest b24_deal.synced_at the build has seen. */
+  deal_watermark: string | null;
+  /** When the data the facts reflect was synced (finish of the latest finished run). */
+  synced_at: string | null;
+  built_at: string;
+  kind: 'full' | 'incremental';
+  deals: number;
+  ms: number;
+}
+
 export interface Database {
   portal: PortalTable;
   b24_deal: DealTable;
@@ -221,4 +330,10 @@ export interface Database {
   sync_run: SyncRunTable;
   sync_checkpoint: SyncCheckpointTable;
   sync_lease: SyncLeaseTable;
+  clinic_settings: ClinicSettingsTable;
+  clinic_plan: ClinicPlanTable;
+  clinic_visit: ClinicVisitTable;
+  clinic_service_line: ClinicServiceLineTable;
+  clinic_patient: ClinicPatientTable;
+  clinic_build: ClinicBuildTable;
 }
