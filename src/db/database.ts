@@ -7,6 +7,7 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type 
 import pg from 'pg';
 import * as m0001 from './migrations/0001_mirror.js';
 import * as m0002 from './migrations/0002_clinic.js';
+import * as m0003 from './migrations/0003_app.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -21,6 +22,7 @@ export interface Store {
 const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Promise<void> }> = {
   '0001_mirror': m0001,
   '0002_clinic': m0002,
+  '0003_app': m0003,
 };
 
 const PG_INT8 = 20;
