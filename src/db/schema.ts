@@ -297,6 +297,11 @@ export interface ClinicPatientTable {
   return_days_doctor: number | null;
 }
 
+export interface ClinicDirtyPatientTable {
+  portal_id: string;
+  patient_id: number;
+}
+
 /** What the facts of a portal were last built from. */
 export interface ClinicBuildTable {
   portal_id: string;
@@ -335,5 +340,6 @@ export interface Database {
   clinic_visit: ClinicVisitTable;
   clinic_service_line: ClinicServiceLineTable;
   clinic_patient: ClinicPatientTable;
+  clinic_dirty_patient: ClinicDirtyPatientTable;
   clinic_build: ClinicBuildTable;
 }

@@ -111,6 +111,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.createIndex('clinic_patient_first').on('clinic_patient').columns(['portal_id', 'first_date']).execute();
 
+  // Patients whose aggregates a build recomputes (sql/facts/ reads it); emptied after each build.
+  await db.schema
+    .createTable('clinic_dirty_patient')
+    .addColumn('portal_id', 'text', (c) => c.notNull())
+    .addColumn('patient_id', 'bigint', (c) => c.notNull())
+    .addPrimaryKeyConstraint('clinic_dirty_patient_pk', ['portal_id', 'patient_id'])
+    .execute();
+
   await db.schema
     .createTable('clinic_build')
     .addColumn('portal_id', 'text', (c) => c.primaryKey())

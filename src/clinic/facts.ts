@@ -1,0 +1,324 @@
+// Builds and refreshes a portal's clinic facts (clinic_visit, clinic_service_line, clinic_patient)
+// from the mirror. A refresh is full when the model changed (settings, or the reference data they
+// read: stage semantics, currency rates, product sections), and otherwise incremental: only the
+// deals a sync wrote since the last build (b24_deal.synced_at) and deals that disappeared, then the
+// aggregates of the patients those deals touch. Each build is one transaction, so readers see the
+// old facts or the new ones, never half.
+import type { Kysely, Transaction } from 'kysely';
+import { bindSql, loadSqlFile, type SqlFile } from '../db/sql-file.js';
+import type { Database } from '../db/schema.js';
+import { deriveVisit, type DealInput, type LineFact, type ModelContext, type RowInput, type VisitFact } from './derive.js';
+import { hashOf, loadStoredSettings } from './settings.js';
+
+const DEAL_CHUNK = 2000;
+const INSERT_CHUNK = 400;
+/** Above this share of changed deals an incremental refresh rebuilds everything instead. */
+const FULL_REBUILD_SHARE = 0.3;
+
+const VISIT_ORDER = loadSqlFile('facts/visit_order.sql');
+const PATIENT = loadSqlFile('facts/patient.sql');
+
+const DEAL_COLUMNS = [
+  'id', 'category_id', 'stage_id', 'stage_semantic_id', 'currency_id', 'opportunity_minor', 'contact_id',
+  'company_id', 'assigned_by_id', 'source_id', 'begindate', 'closedate', 'date_create', 'uf',
+] as const;
+const ROW_COLUMNS = ['id', 'deal_id', 'product_id', 'product_name', 'price_minor', 'price_account_minor', 'quantity'] as const;
+
+export interface BuildResult {
+  kind: 'full' | 'incremental' | 'none';
+  /** Deals examined. */
+  deals: number;
+  visits: number;
+  patients: number;
+  ms: number;
+}
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export async function loadModelContext(db: Db, portalId: string): Promise<{ ctx: ModelContext; hash: string }> {
+  const stored = await loadStoredSettings(db as Kysely<Database>, portalId);
+  const [currencies, statuses, products, fields] = await Promise.all([
+    db.selectFrom('b24_currency').select(['currency', 'amount', 'amount_cnt', 'base']).where('portal_id', '=', portalId).orderBy('currency').execute(),
+    db
+      .selectFrom('b24_status')
+      .select(['entity_id', 'status_id', 'category_id', 'semantics'])
+      .where('portal_id', '=', portalId)
+      .where('entity_id', 'like', 'DEAL_STAGE%')
+      .orderBy('entity_id')
+      .orderBy('status_id')
+      .execute(),
+    db.selectFrom('b24_product').select(['id', 'section_id']).where('portal_id', '=', portalId).orderBy('id').execute(),
+    db
+      .selectFrom('b24_user_field')
+      .select(['field_name', 'user_type_id'])
+      .where('portal_id', '=', portalId)
+      .where('entity_id', '=', 'CRM_DEAL')
+      .orderBy('field_name')
+      .execute(),
+  ]);
+  const base = currencies.find((c) => c.base === 1)?.currency ?? 'RUB';
+  const ctx: ModelContext = {
+    settings: stored.settings,
+    accountCurrency: base,
+    rates: new Map(currencies.map((c) => [c.currency, c.amount / (c.amount_cnt || 1)])),
+    stageSemantics: new Map(
+      statuses.map((s) => {
+        const cat = s.category_id ?? (s.entity_id === 'DEAL_STAGE' ? 0 : Number(s.entity_id.slice('DEAL_STAGE_'.length)));
+        return [`${cat}|${s.status_id}`, s.semantics];
+      }),
+    ),
+    productSection: new Map(products.map((p) => [p.id, p.section_id])),
+    dateOnlyFields: new Set(fields.filter((f) => f.user_type_id === 'date').map((f) => f.field_name)),
+  };
+  const hash = hashOf([stored.hash, base, currencies, statuses, products, fields]);
+  return { ctx, hash };
+}
+
+async function syncMark(db: Db, portalId: string): Promise<{ mark: string; syncedAt: string | null }> {
+  const last = await db
+    .selectFrom('sync_run')
+    .select(['id', 'status', 'finished_at'])
+    .where('portal_id', '=', portalId)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const finished = await db
+    .selectFrom('sync_run')
+    .select('finished_at')
+    .where('portal_id', '=', portalId)
+    .where('status', '=', 'finished')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return { mark: last ? `${last.id}:${last.status}:${last.finished_at ?? ''}` : 'none', syncedAt: finished?.finished_at ?? null };
+}
+
+/**
+ * Up to where the mirror's deals are seen by a build. A sync run stamps its rows with its start time;
+ * while one is running, more rows with that stamp may follow, so the mark stays just below it.
+ */
+async function dealWatermark(db: Db, portalId: string): Promise<string | null> {
+  const max = await db
+    .selectFrom('b24_deal')
+    .select((eb) => eb.fn.max('synced_at').as('w'))
+    .where('portal_id', '=', portalId)
+    .executeTakeFirst();
+  const running = await db
+    .selectFrom('sync_run')
+    .select((eb) => eb.fn.min('started_at').as('s'))
+    .where('portal_id', '=', portalId)
+    .where('status', '=', 'running')
+    .executeTakeFirst();
+  const w = max?.w ?? null;
+  if (!running?.s || w === null || w < running.s) return w;
+  return new Date(Date.parse(running.s) - 1).toISOString();
+}
+
+export class FactBuilder {
+  /** One refresh per portal at a time in this process; callers share the running one. */
+  private readonly running = new Map<string, Promise<BuildResult>>();
+
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Brings the facts up to date with the mirror and settings; cheap when nothing changed. */
+  refresh(portalId: string, opts: { full?: boolean } = {}): Promise<BuildResult> {
+    const cur = this.running.get(portalId);
+    if (cur) return cur;
+    const p = this.doRefresh(portalId, opts.full ?? false).finally(() => this.running.delete(portalId));
+    this.running.set(portalId, p);
+    return p;
+  }
+
+  private async doRefresh(portalId: string, forceFull: boolean): Promise<BuildResult> {
+    const t0 = performance.now();
+    return this.db.transaction().execute(async (trx) => {
+      const { ctx, hash } = await loadModelContext(trx, portalId);
+      const prev = await trx.selectFrom('clinic_build').selectAll().where('portal_id', '=', portalId).executeTakeFirst();
+      const { mark, syncedAt } = await syncMark(trx, portalId);
+      const watermark = { w: await dealWatermark(trx, portalId) };
+      let kind: BuildResult['kind'];
+      let counts: { deals: number; visits: number; patients: number };
+      if (forceFull || !prev || prev.model_hash !== hash) {
+        kind = 'full';
+        counts = await this.full(trx, portalId, ctx);
+      } else if (prev.sync_mark !== mark || (watermark?.w ?? null) !== prev.deal_watermark) {
+        const inc = await this.incremental(trx, portalId, ctx, prev.deal_watermark);
+        if (inc === 'too_many') {
+          kind = 'full';
+          counts = await this.full(trx, portalId, ctx);
+        } else {
+          kind = 'incremental';
+          counts = inc;
+        }
+      } else {
+        return { kind: 'none', deals: 0, visits: 0, patients: 0, ms: performance.now() - t0 } satisfies BuildResult;
+      }
+      const ms = Math.round(performance.now() - t0);
+      const row = {
+        model_hash: hash,
+        sync_mark: mark,
+        deal_watermark: watermark?.w ?? null,
+        synced_at: syncedAt,
+        built_at: new Date().toISOString(),
+        kind,
+        deals: counts.deals,
+        ms,
+      };
+      await trx
+        .insertInto('clinic_build')
+        .values({ portal_id: portalId, ...row })
+        .onConflict((oc) => oc.column('portal_id').doUpdateSet(row))
+        .execute();
+      return { kind, ...counts, ms };
+    });
+  }
+
+  private async full(trx: Transaction<Database>, portalId: string, ctx: ModelContext) {
+    for (const t of ['clinic_visit', 'clinic_service_line', 'clinic_patient', 'clinic_dirty_patient'] as const)
+      await trx.deleteFrom(t).where('portal_id', '=', portalId).execute();
+    let after = 0;
+    let deals = 0;
+    let visits = 0;
+    for (;;) {
+      const chunk = await trx
+        .selectFrom('b24_deal')
+        .select(DEAL_COLUMNS)
+        .where('portal_id', '=', portalId)
+        .where('id', '>', after)
+        .orderBy('id')
+        .limit(DEAL_CHUNK)
+        .execute();
+      if (chunk.length === 0) break;
+      after = chunk.at(-1)!.id;
+      deals += chunk.length;
+      visits += await this.deriveAndInsert(trx, portalId, ctx, chunk);
+    }
+    const patients = await this.aggregatePatients(trx, portalId);
+    return { deals, visits, patients };
+  }
+
+  private async incremental(
+    trx: Transaction<Database>,
+    portalId: string,
+    ctx: ModelContext,
+    watermark: string | null,
+  ): Promise<{ deals: number; visits: number; patients: number } | 'too_many'> {
+    // Changed: written after the last build's watermark. Gone: facts whose deal the mirror no longer has.
+    const changed = await trx
+      .selectFrom('b24_deal')
+      .select(DEAL_COLUMNS)
+      .where('portal_id', '=', portalId)
+      .$if(watermark !== null, (q) => q.where('synced_at', '>', watermark!))
+      .orderBy('id')
+      .execute();
+    const total = await trx
+      .selectFrom('b24_deal')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('portal_id', '=', portalId)
+      .executeTakeFirstOrThrow();
+    if (changed.length > Math.max(1000, Number(total.n) * FULL_REBUILD_SHARE)) return 'too_many';
+    const gone = await trx
+      .selectFrom('clinic_visit as v')
+      .select('v.deal_id')
+      .where('v.portal_id', '=', portalId)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('b24_deal as d')
+              .select('d.id')
+              .whereRef('d.portal_id', '=', 'v.portal_id')
+              .whereRef('d.id', '=', 'v.deal_id'),
+          ),
+        ),
+      )
+      .execute();
+    const ids = [...changed.map((d) => d.id), ...gone.map((g) => g.deal_id)];
+    let visits = 0;
+    for (let i = 0; i < ids.length; i += DEAL_CHUNK) {
+      const part = ids.slice(i, i + DEAL_CHUNK);
+      // The patients these deals belonged to before (a deal can change patient or stop being a visit).
+      await markDirty(
+        trx,
+        portalId,
+        (
+          await trx
+            .selectFrom('clinic_visit')
+            .select('patient_id')
+            .where('portal_id', '=', portalId)
+            .where('deal_id', 'in', part)
+            .where('patient_id', 'is not', null)
+            .execute()
+        ).map((r) => r.patient_id!),
+      );
+      await trx.deleteFrom('clinic_visit').where('portal_id', '=', portalId).where('deal_id', 'in', part).execute();
+      await trx.deleteFrom('clinic_service_line').where('portal_id', '=', portalId).where('deal_id', 'in', part).execute();
+    }
+    for (let i = 0; i < changed.length; i += DEAL_CHUNK)
+      visits += await this.deriveAndInsert(trx, portalId, ctx, changed.slice(i, i + DEAL_CHUNK));
+    const patients = await this.aggregatePatients(trx, portalId);
+    return { deals: ids.length, visits, patients };
+  }
+
+  /** Derives visits and lines for a chunk of deals, inserts them, marks their patients dirty. */
+  private async deriveAndInsert(trx: Transaction<Database>, portalId: string, ctx: ModelContext, deals: DealInput[]) {
+    const rowsByDeal = new Map<number, RowInput[]>();
+    if (deals.length > 0) {
+      const rows = await trx
+        .selectFrom('b24_product_row')
+        .select(ROW_COLUMNS)
+        .where('portal_id', '=', portalId)
+        .where('deal_id', 'in', deals.map((d) => d.id))
+        .orderBy('id')
+        .execute();
+      for (const r of rows) {
+        let list = rowsByDeal.get(r.deal_id);
+        if (!list) rowsByDeal.set(r.deal_id, (list = []));
+        list.push(r);
+      }
+    }
+    const visits: VisitFact[] = [];
+    const lines: LineFact[] = [];
+    for (const d of deals) {
+      const derived = deriveVisit(d, rowsByDeal.get(d.id) ?? [], ctx);
+      if (!derived) continue;
+      derived.visit.portal_id = portalId;
+      visits.push(derived.visit);
+      for (const l of derived.lines) {
+        l.portal_id = portalId;
+        lines.push(l);
+      }
+    }
+    for (let i = 0; i < visits.length; i += INSERT_CHUNK)
+      await trx.insertInto('clinic_visit').values(visits.slice(i, i + INSERT_CHUNK)).execute();
+    for (let i = 0; i < lines.length; i += INSERT_CHUNK)
+      await trx.insertInto('clinic_service_line').values(lines.slice(i, i + INSERT_CHUNK)).execute();
+    await markDirty(trx, portalId, visits.flatMap((v) => (v.patient_id == null ? [] : [v.patient_id])));
+    return visits.length;
+  }
+
+  private async aggregatePatients(trx: Transaction<Database>, portalId: string): Promise<number> {
+    await runSqlFile(trx, VISIT_ORDER, { portal: portalId });
+    await runSqlFile(trx, PATIENT, { portal: portalId });
+    const n = await trx
+      .selectFrom('clinic_dirty_patient')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('portal_id', '=', portalId)
+      .executeTakeFirstOrThrow();
+    await trx.deleteFrom('clinic_dirty_patient').where('portal_id', '=', portalId).execute();
+    return Number(n.n);
+  }
+}
+
+async function markDirty(trx: Transaction<Database>, portalId: string, patientIds: number[]): Promise<void> {
+  const unique = [...new Set(patientIds)];
+  for (let i = 0; i < unique.length; i += INSERT_CHUNK)
+    await trx
+      .insertInto('clinic_dirty_patient')
+      .values(unique.slice(i, i + INSERT_CHUNK).map((patient_id) => ({ portal_id: portalId, patient_id })))
+      .onConflict((oc) => oc.columns(['portal_id', 'patient_id']).doNothing())
+      .execute();
+}
+
+async function runSqlFile(trx: Transaction<Database>, file: SqlFile, params: Record<string, string | number>): Promise<void> {
+  for (const statement of file.statements) await bindSql(statement, params).execute(trx);
+}
