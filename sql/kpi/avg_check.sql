@@ -1,0 +1,12 @@
+-- @id avg_check
+-- @label.ru Средний чек
+-- @label.en Average check
+-- @unit money
+-- @additive no
+-- @dimensions doctor, direction, source, day, week, month
+-- @definition Revenue divided by visits in [from, to), from their sums at the requested grain; null without visits. kpi.md §2.
+SELECT {{dim}} AS dim, SUM(f.revenue_minor) * 1.0 / COUNT(*) AS value,
+       SUM(f.revenue_minor) AS revenue_minor, COUNT(*) AS visits
+FROM clinic_visit f
+WHERE f.portal_id = :portal AND f.visit_date >= :from AND f.visit_date < :to {{filters}}
+GROUP BY {{dim}}

@@ -1,0 +1,12 @@
+-- @id quantity
+-- @label.ru Количество услуг
+-- @label.en Services performed
+-- @unit count
+-- @empty 0
+-- @additive yes
+-- @dimensions service, doctor, direction, day, week, month
+-- @definition Sum of product-row QUANTITY of visits dated in [from, to). kpi.md §3.
+SELECT {{dim}} AS dim, SUM(f.quantity) AS value
+FROM clinic_service_line f
+WHERE f.portal_id = :portal AND f.visit_date >= :from AND f.visit_date < :to {{filters}}
+GROUP BY {{dim}}

@@ -1,0 +1,264 @@
+// Runs one KPI for a portal: the total and, when asked, rows by one dimension, each optionally
+// compared with a shifted period by re-running the same query. Values come back in presentation
+// units — money in account-currency units (roubles, unrounded), shares in [0, 1] — and null where
+// there is nothing to divide by; never NaN, never a silent 0.
+import type { Kysely } from 'kysely';
+import { addDays, monthStart, today, weekStart } from '../clinic/calendar.js';
+import type { FactBuilder } from '../clinic/facts.js';
+import { loadSettings } from '../clinic/settings.js';
+import type { Database } from '../db/schema.js';
+import { bindSql, type SqlParams } from '../db/sql-file.js';
+import { namesFor } from './names.js';
+import { comparePeriod, type Comparison, type Period } from './period.js';
+import { FILTERS, TIME_DIMENSIONS, type Dimension, type FilterName, type KpiDefinition, type KpiRegistry } from './registry.js';
+
+export class KpiQueryError extends Error {}
+/** No sync of the portal has finished: there are no numbers to show yet (not zeros). */
+export class NotSyncedError extends Error {
+  constructor(portalId: string) {
+    super(`portal ${portalId} has no finished sync yet`);
+  }
+}
+
+export interface KpiQuery {
+  period: Period;
+  by?: Dimension;
+  compare?: Comparison;
+  filters?: Partial<Record<FilterName, string>>;
+  /** The KPI's own parameters (return_rate: days, scope). */
+  params?: Record<string, string>;
+  /** Local "today" (tests pin it); default: now in the portal's zone. */
+  today?: string;
+}
+
+export interface Compared {
+  value: number | null;
+  delta: number | null;
+  deltaPct: number | null;
+}
+
+export interface KpiRow {
+  doctor?: { id: string | null; name: string | null };
+  direction?: { id: string | null; name: string | null };
+  service?: { id: string | null; name: string | null };
+  source?: { id: string | null; name: string | null };
+  period?: string;
+  value: number | null;
+  /** The parts the value was computed from, and shape extras (cohort cells, ABC class). */
+  detail?: Record<string, unknown>;
+  compare?: Compared;
+}
+
+export interface KpiResult {
+  kpi: { id: string; label: string; unit: string };
+  period: Period;
+  compareWith?: { kind: Comparison; period: Period };
+  params: Record<string, string>;
+  syncedAt: string;
+  total: { value: number | null; detail?: Record<string, unknown>; compare?: Compared };
+  rows: KpiRow[];
+}
+
+interface RawRow {
+  dim: string | number | null;
+  value: number | null;
+  [extra: string]: unknown;
+}
+
+const ALL = '\u0000all';
+
+function toNumber(v: unknown): number | null {
+  if (v === null || v === undefined) return null;
+  const n = typeof v === 'number' ? v : Number(v);
+  return Number.isFinite(n) ? n : null;
+}
+
+export class KpiRunner {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly registry: KpiRegistry,
+    private readonly facts: FactBuilder,
+  ) {}
+
+  async run(portalId: string, id: string, q: KpiQuery, lang: 'ru' | 'en' = 'ru'): Promise<KpiResult> {
+    const def = this.registry.get(id);
+    if (!def) throw new KpiQueryError(`unknown KPI "${id}"`);
+    const by = def.shape === 'cohort' ? 'month' : q.by;
+    if (by && !def.dimensions.includes(by))
+      throw new KpiQueryError(`KPI "${id}" has no dimension "${by}"; it has: ${def.dimensions.join(', ') || 'none'}`);
+    const params = resolveParams(def, q.params ?? {});
+    await this.facts.refresh(portalId);
+    const build = await this.db.selectFrom('clinic_build').select('synced_at').where('portal_id', '=', portalId).executeTakeFirst();
+    if (!build?.synced_at) throw new NotSyncedError(portalId);
+    const settings = await loadSettings(this.db, portalId);
+    const localToday = q.today ?? today(settings.timeZone);
+
+    const exec = (period: Period, dim: Dimension | null) => this.query(def, portalId, period, dim, q.filters ?? {}, params, localToday);
+    const [total, rows] = await Promise.all([exec(q.period, null), by ? exec(q.period, by) : Promise.resolve([])]);
+    const cmp = q.compare ? comparePeriod(q.period, q.compare) : null;
+    const [cTotal, cRows] = cmp
+      ? await Promise.all([exec(cmp.period, null), by ? exec(cmp.period, by) : Promise.resolve([])])
+      : [[], []];
+
+    const result: KpiResult = {
+      kpi: { id: def.id, label: def.label[lang], unit: def.unit },
+      period: q.period,
+      ...(cmp && q.compare ? { compareWith: { kind: q.compare, period: cmp.period } } : {}),
+      params,
+      syncedAt: build.synced_at,
+      total: { value: null },
+      rows: [],
+    };
+
+    if (def.shape === 'cohort') {
+      result.rows = pivotCohort(rows);
+      const size = result.rows.reduce((s, r) => s + ((r.detail?.size as number) ?? 0), 0);
+      result.total = { value: null, detail: { size } };
+      return result;
+    }
+
+    const empty = def.emptyIsZero ? 0 : null;
+    const t = total[0];
+    result.total = { value: t ? this.scale(def, t.value) : empty, ...detailOf(t) };
+    if (cmp) result.total.compare = compared(result.total.value, cTotal[0] ? this.scale(def, cTotal[0].value) : empty);
+
+    if (by) {
+      const names = await namesFor(this.db, portalId, by, settings, rows.map((r) => String(r.dim)));
+      const cByKey = new Map(cRows.map((r) => [keyOf(r.dim), r]));
+      const timeKey = (d: string) => {
+        const s = cmp!.shiftDate(d);
+        return by === 'month' ? monthStart(s) : by === 'week' ? weekStart(s) : s;
+      };
+      result.rows = rows.map((r) => {
+        const key = keyOf(r.dim);
+        const row: KpiRow = { value: this.scale(def, r.value), ...detailOf(r) };
+        if (TIME_DIMENSIONS.includes(by)) row.period = String(r.dim);
+        else {
+          const dimId = r.dim === null ? null : String(r.dim);
+          row[by as 'doctor'] = { id: dimId, name: dimId === null ? null : (names.get(dimId) ?? `#${dimId}`) };
+        }
+        if (cmp) {
+          const c = cByKey.get(TIME_DIMENSIONS.includes(by) && r.dim !== null ? timeKey(String(r.dim)) : key);
+          row.compare = compared(row.value, c ? this.scale(def, c.value) : def.emptyIsZero ? 0 : null);
+        }
+        return row;
+      });
+      if (TIME_DIMENSIONS.includes(by)) result.rows.sort((a, b) => (a.period ?? '').localeCompare(b.period ?? ''));
+      else result.rows.sort((a, b) => (b.value ?? -Infinity) - (a.value ?? -Infinity));
+      if (def.shape === 'abc' && by === 'service') rankAbc(result.rows, result.total.value);
+    }
+    return result;
+  }
+
+  private scale(def: KpiDefinition, v: unknown): number | null {
+    const n = toNumber(v);
+    return n === null ? null : def.unit === 'money' ? n / 100 : n;
+  }
+
+  private async query(
+    def: KpiDefinition,
+    portalId: string,
+    period: Period,
+    dim: Dimension | null,
+    filters: Partial<Record<FilterName, string>>,
+    params: Record<string, string>,
+    localToday: string,
+  ): Promise<RawRow[]> {
+    const col = (d: Dimension) => `f.${def.columns[d]}`;
+    const binds: SqlParams = { portal: portalId, from: period.from, to: period.to, today: localToday };
+    let filterSql = '';
+    for (const name of FILTERS) {
+      const v = filters[name];
+      if (v === undefined) continue;
+      binds[`filter_${name}`] = v;
+      filterSql += ` AND ${col(name)} = :filter_${name}`;
+    }
+    for (const [k, v] of Object.entries(params)) binds[k] = /^\d+$/.test(v) ? Number(v) : v;
+    if (params.days !== undefined) binds.cutoff = addDays(localToday, -Number(params.days));
+    const query = bindSql(def.sql, binds, { dim: dim ? col(dim) : 'f.portal_id', filters: filterSql });
+    const res = await query.execute(this.db);
+    return res.rows as RawRow[];
+  }
+}
+
+function resolveParams(def: KpiDefinition, given: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of def.params) {
+    const v = given[p.name] ?? p.default;
+    if (!p.values.includes(v))
+      throw new KpiQueryError(`${p.name} must be one of ${p.values.join(', ')} for KPI "${def.id}", got "${v}"`);
+    out[p.name] = v;
+  }
+  return out;
+}
+
+function keyOf(dim: unknown): string {
+  return dim === null || dim === undefined ? ALL : String(dim);
+}
+
+/** Extra columns of a row as `detail`; `*_minor` money columns become account-currency units. */
+function detailOf(r: RawRow | undefined): { detail?: Record<string, unknown> } {
+  if (!r) return {};
+  const detail: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(r)) {
+    if (k === 'dim' || k === 'value') continue;
+    const n = toNumber(v);
+    if (k.endsWith('_minor')) detail[camel(k.slice(0, -'_minor'.length))] = n === null ? null : n / 100;
+    else detail[camel(k)] = n;
+  }
+  return Object.keys(detail).length ? { detail } : {};
+}
+
+function camel(s: string): string {
+  return s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+/** Change against the comparison; for shares the delta is in share points (pp on screen). */
+function compared(value: number | null, base: number | null): Compared {
+  const delta = value !== null && base !== null ? value - base : null;
+  const deltaPct = delta !== null && base !== null && base !== 0 ? delta / Math.abs(base) : null;
+  return { value: base, delta, deltaPct };
+}
+
+/**
+ * ABC by cumulative share of revenue, rows ranked by revenue (kpi.md §3): a service is A while the
+ * services ranked above it hold less than 80 % (so the one crossing 80 % is A — a single service
+ * earning 90 % is A, not B), B below 95 %, C the rest.
+ */
+function rankAbc(rows: KpiRow[], total: number | null): void {
+  let cum = 0;
+  for (const r of rows) {
+    const v = r.value ?? 0;
+    const before = total ? cum / total : null;
+    cum += v;
+    const share = total ? v / total : null;
+    const cumShare = total ? cum / total : null;
+    const abc = before === null ? null : before < 0.8 ? 'A' : before < 0.95 ? 'B' : 'C';
+    r.detail = { ...r.detail, share, cumShare, abc };
+  }
+}
+
+/** (cohort month, months since, patients) → one row per cohort with its cells as shares. */
+function pivotCohort(rows: RawRow[]): KpiRow[] {
+  const byCohort = new Map<string, { size: number; cells: Map<number, number> }>();
+  for (const r of rows) {
+    const key = String(r.dim);
+    let c = byCohort.get(key);
+    if (!c) byCohort.set(key, (c = { size: 0, cells: new Map() }));
+    const k = Number(r.months_since);
+    const n = Number(r.patients);
+    if (k === 0) c.size = n;
+    else c.cells.set(k, n);
+  }
+  return [...byCohort.entries()]
+    .sort((a, b) => a[0].localeCompare(b[0]))
+    .map(([period, c]) => {
+      const maxK = Math.max(0, ...c.cells.keys());
+      const cells = Array.from({ length: maxK + 1 }, (_, k) => {
+        const patients = k === 0 ? c.size : (c.cells.get(k) ?? 0);
+        return { monthsSince: k, patients, share: c.size ? patients / c.size : null };
+      });
+      return { period, value: null, detail: { size: c.size, cells } };
+    });
+}
+
