@@ -1,0 +1,241 @@
+// Fastify assembly: outside pieces first (security headers, rate limits, form bodies), then the app's
+// services, then routes — Bitrix24's (/b24/*), the pages it frames, the session exchange and the
+// authenticated /api/v1. `buildApp` is what main.ts listens with and what tests inject into.
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { RestrictionParams } from '@bitrix24/b24jssdk';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { pino, type DestinationStream, type Logger } from 'pino';
+import qs from 'qs';
+import { PortalClients } from './bitrix/client.js';
+import type { Config } from './config.js';
+import type { Store } from './db/database.js';
+import { PortalRepo } from './db/portals.js';
+import { SecretBox } from './db/secrets.js';
+import { registerApi, type ApiRoute } from './http/api/index.js';
+import { b24Routes } from './http/b24.js';
+import { errorHandler, notFoundHandler, AppError } from './http/errors.js';
+import { CSP_DIRECTIVES, pageRoutes } from './http/pages.js';
+import { sessionRoutes } from './http/session.js';
+import { EventIntake } from './portal-app/events.js';
+import { Installer, type InstallStep } from './portal-app/install.js';
+import { loadManifest, type Manifest } from './portal-app/manifest.js';
+import { SyncControl } from './portal-app/sync-control.js';
+import { SyncEngine, type RunSummary, type SyncOptions } from './sync/engine.js';
+import { EventQueue } from './sync/event-queue.js';
+
+export type AppConfig = Pick<Config, 'PUBLIC_URL' | 'ALLOW_INSECURE_PORTALS'> & {
+  B24_CLIENT_ID: string;
+  B24_CLIENT_SECRET: string;
+  APP_SECRET: string;
+};
+
+export interface Limit {
+  max: number;
+  /** Milliseconds. */
+  timeWindow: number;
+}
+
+export interface RateLimits {
+  session: Limit;
+  install: Limit;
+  /** Generous: a bulk edit in the portal sends an event per record, and Bitrix24 never resends one
+   *  (the next incremental run would catch up, but later). */
+  events: Limit;
+}
+
+export const DEFAULT_RATE_LIMITS: RateLimits = {
+  session: { max: 30, timeWindow: 60_000 },
+  install: { max: 10, timeWindow: 60_000 },
+  events: { max: 1200, timeWindow: 60_000 },
+};
+
+export interface AppOptions {
+  config: AppConfig;
+  store: Store;
+  /** A pino logger made by `createLogger` (redacts credentials); silent when absent. */
+  logger?: Logger;
+  manifest?: Manifest;
+  /** The SDK's limiter for portal traffic (tests open it wide). */
+  restrictions?: RestrictionParams;
+  sync?: SyncOptions;
+  eventCoalesceMs?: number;
+  rateLimits?: Partial<RateLimits>;
+  /** Extra idempotent install steps (the BI Builder connector registers itself here). */
+  installSteps?: InstallStep[];
+  sessionTtlSec?: number;
+  streamPollMs?: number;
+  /** Behind a reverse proxy: take the client address from X-Forwarded-For. */
+  trustProxy?: boolean;
+}
+
+export interface AppServices {
+  portals: PortalRepo;
+  clients: PortalClients;
+  engine: SyncEngine;
+  sync: SyncControl;
+  queue: EventQueue;
+  intake: EventIntake;
+  installer: Installer;
+  manifest: Manifest;
+  /** Waits for background work started by requests (event work, sync runs). */
+  settle(): Promise<void>;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    services: AppServices;
+    /** Every authenticated /api/v1 route, as registered. */
+    apiRoutes: ApiRoute[];
+  }
+}
+
+/** Log fields that may hold credentials, wherever they appear. */
+export const LOG_REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  '*.accessToken',
+  '*.refreshToken',
+  '*.access_token',
+  '*.refresh_token',
+  '*.application_token',
+  '*.applicationToken',
+  '*.AUTH_ID',
+  '*.REFRESH_ID',
+  '*.APPLICATION_TOKEN',
+  '*.token',
+  '*.secret',
+  '*.clientSecret',
+  '*.client_secret',
+  '*.webhookUrl',
+];
+
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      redact: { paths: LOG_REDACT, censor: '[redacted]' },
+      serializers: {
+        // Paths only: a query string is not ours to log.
+        req: (req: { method?: string; url?: string; ip?: string }) => ({ method: req.method, url: req.url?.split('?')[0], ip: req.ip }),
+      },
+    },
+    destination,
+  );
+}
+
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const { config, store } = opts;
+  const log = opts.logger ?? pino({ level: 'silent' });
+  const manifest = opts.manifest ?? loadManifest();
+  const limits = { ...DEFAULT_RATE_LIMITS, ...opts.rateLimits };
+  const allowInsecure = config.ALLOW_INSECURE_PORTALS;
+  const oauthApp = { clientId: config.B24_CLIENT_ID, clientSecret: config.B24_CLIENT_SECRET };
+
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    bodyLimit: 256 * 1024,
+    trustProxy: opts.trustProxy ?? false,
+    // Unknown fields in our own JSON bodies are refused with a message naming them, not dropped.
+    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // Outside pieces.
+  await app.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: CSP_DIRECTIVES },
+    // Bitrix24 frames our pages: framing is governed by CSP frame-ancestors, per portal.
+    frameguard: false,
+    crossOriginEmbedderPolicy: false,
+  });
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, ctx) => new AppError(429, 'rate_limited', `too many requests: retry in ${ctx.after}`),
+  });
+  await app.register(formbody, { parser: (s: string) => qs.parse(s, { depth: 4, parameterLimit: 200, arrayLimit: 50 }) });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+
+  // Services.
+  const db = store.db;
+  const portals = new PortalRepo(db, new SecretBox(config.APP_SECRET));
+  const clients = new PortalClients({ db, portals, oauthApp, allowInsecure, ...(opts.restrictions ? { restrictions: opts.restrictions } : {}) });
+  const engine = new SyncEngine({ db, clients, portals }, opts.sync);
+  const sync = new SyncControl({ db, engine, log });
+  const queue = new EventQueue(
+    {
+      // Events still queued when a portal uninstalls must not start runs against it.
+      applyEvents: async (portalId, changes): Promise<RunSummary> => {
+        const p = await portals.get(portalId);
+        if (p?.status !== 'active') return { runId: 0, mode: 'events', status: 'finished', requests: 0, entities: {}, error: null };
+        return engine.applyEvents(portalId, changes);
+      },
+    },
+    {
+      ...(opts.eventCoalesceMs !== undefined ? { coalesceMs: opts.eventCoalesceMs } : {}),
+      onRun: (portalId, run) => log.info({ portalId, runId: run.runId, status: run.status, entities: run.entities, error: run.error }, 'event sync run'),
+    },
+  );
+  const intake = new EventIntake({ db, portals, clients, queue, log });
+  const installer = new Installer({
+    db,
+    portals,
+    clients,
+    sync,
+    manifest,
+    publicUrl: config.PUBLIC_URL,
+    oauthApp,
+    allowInsecure,
+    log,
+    steps: opts.installSteps ?? [],
+  });
+  const services: AppServices = {
+    portals,
+    clients,
+    engine,
+    sync,
+    queue,
+    intake,
+    installer,
+    manifest,
+    settle: async () => {
+      await intake.settle();
+      await sync.settle();
+    },
+  };
+  app.decorate('services', services);
+  const apiRoutes: ApiRoute[] = [];
+  app.decorate('apiRoutes', apiRoutes);
+  app.addHook('onClose', async () => {
+    queue.close();
+    await intake.settle();
+  });
+
+  // Routes.
+  await app.register(b24Routes, { manifest, installer, intake, rateLimits: { install: limits.install, events: limits.events } });
+  await app.register(pageRoutes, { db, portals, manifest });
+  await app.register(sessionRoutes, {
+    db,
+    portals,
+    sync,
+    appSecret: config.APP_SECRET,
+    clientId: config.B24_CLIENT_ID,
+    allowInsecure,
+    ...(opts.sessionTtlSec !== undefined ? { ttlSec: opts.sessionTtlSec } : {}),
+    rateLimit: limits.session,
+  });
+  await registerApi(app, { db, portals, sync, appSecret: config.APP_SECRET, streamPollMs: opts.streamPollMs ?? 1000 }, apiRoutes);
+
+  app.get('/healthz', { schema: {} }, async (_req, reply) => {
+    try {
+      const last = await db.selectFrom('sync_run').select((eb) => eb.fn.max('finished_at').as('at')).where('status', '=', 'finished').executeTakeFirst();
+      const at = last?.at ? String(last.at) : null;
+      return reply.send({ ok: true, store: 'ok', lastSyncAgeSec: at ? Math.round((Date.now() - Date.parse(at)) / 1000) : null });
+    } catch {
+      return reply.code(503).send({ ok: false, store: 'unreachable', lastSyncAgeSec: null });
+    }
+  });
+
+  return app;
+}
