@@ -5,6 +5,7 @@ import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { AppError } from '../errors.js';
 import { requireAdmin } from '../auth.js';
+import { NoQuery } from '../schemas.js';
 import type { ApiDeps } from './index.js';
 
 const EntityCounts = Type.Object({ fetched: Type.Integer(), upserted: Type.Integer(), deleted: Type.Integer() });
@@ -55,9 +56,9 @@ export const syncRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps) 
     },
   );
 
-  app.get('/sync/status', { schema: { response: { 200: SyncStatusSchema } } }, async (req) => deps.sync.status(await portalOf(req.session.portalId)));
+  app.get('/sync/status', { schema: { querystring: NoQuery, response: { 200: SyncStatusSchema } } }, async (req) => deps.sync.status(await portalOf(req.session.portalId)));
 
-  app.get('/sync/stream', { schema: { querystring: Type.Object({}, { additionalProperties: false }) } }, async (req, reply) => {
+  app.get('/sync/stream', { schema: { querystring: NoQuery } }, async (req, reply) => {
     const portalId = req.session.portalId;
     await portalOf(portalId);
     reply.hijack();
