@@ -13,6 +13,7 @@ import { KpiQueryError, NotSyncedError, type KpiQuery } from '../../kpi/runner.j
 import { clinicServices } from '../../kpi/services.js';
 import { requireAdmin } from '../auth.js';
 import { AppError } from '../errors.js';
+import { NoQuery } from '../schemas.js';
 import type { ApiDeps } from './index.js';
 
 const DateString = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'local date YYYY-MM-DD' });
@@ -49,7 +50,7 @@ async function ownOnly(deps: ApiDeps, req: FastifyRequest): Promise<string | nul
 export const kpiRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps) => {
   const { registry, runner } = clinicServices(deps.db);
 
-  app.get('/kpi', async () => ({
+  app.get('/kpi', { schema: { querystring: NoQuery } }, async () => ({
     kpis: registry.list().map((k) => ({
       id: k.id,
       label: k.label,

@@ -11,6 +11,7 @@ import type { Database } from '../../db/schema.js';
 import { clinicServices } from '../../kpi/services.js';
 import { requireAdmin } from '../auth.js';
 import { AppError } from '../errors.js';
+import { NoQuery } from '../schemas.js';
 import type { ApiDeps } from './index.js';
 
 export async function settingsChoices(db: Kysely<Database>, portalId: string) {
@@ -56,7 +57,7 @@ export const settingsRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, de
   app.addHook('preHandler', requireAdmin);
   const { facts } = clinicServices(deps.db);
 
-  app.get('/settings', async (req) => {
+  app.get('/settings', { schema: { querystring: NoQuery } }, async (req) => {
     const portalId = req.session.portalId;
     const [stored, choices, detected] = await Promise.all([
       loadStoredSettings(deps.db, portalId),
@@ -79,7 +80,7 @@ export const settingsRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, de
     }
   });
 
-  app.get('/settings/quality', async (req) => {
+  app.get('/settings/quality', { schema: { querystring: NoQuery } }, async (req) => {
     const portalId = req.session.portalId;
     await facts.refresh(portalId);
     const build = await deps.db.selectFrom('clinic_build').selectAll().where('portal_id', '=', portalId).executeTakeFirst();
