@@ -11,7 +11,7 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 import qs from 'qs';
 import { PortalClients } from './bitrix/client.js';
 import type { Config } from './config.js';
-import type { Store } from './db/database.js';
+import { migrate, openStore, type Store } from './db/database.js';
 import { PortalRepo } from './db/portals.js';
 import { SecretBox } from './db/secrets.js';
 import { registerApi, type ApiRoute } from './http/api/index.js';
@@ -25,6 +25,7 @@ import { loadManifest, type Manifest } from './portal-app/manifest.js';
 import { SyncControl } from './portal-app/sync-control.js';
 import { SyncEngine, type RunSummary, type SyncOptions } from './sync/engine.js';
 import { EventQueue } from './sync/event-queue.js';
+import { assertCron, startScheduler } from './sync/scheduler.js';
 
 export type AppConfig = Pick<Config, 'PUBLIC_URL' | 'ALLOW_INSECURE_PORTALS'> & {
   B24_CLIENT_ID: string;
@@ -238,4 +239,37 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
 
   return app;
+}
+
+export interface RunningApp {
+  app: FastifyInstance;
+  store: Store;
+  stop(): Promise<void>;
+}
+
+/** The real app as a process serves it: store migrated, app listening on HOST:PORT, scheduler on. */
+export async function serveApp(
+  config: AppConfig & Pick<Config, 'PORT' | 'HOST' | 'DATABASE_URL' | 'SYNC_CRON' | 'RECONCILE_CRON'>,
+  log: Logger,
+  extra: Partial<AppOptions> = {},
+): Promise<RunningApp> {
+  assertCron('SYNC_CRON', config.SYNC_CRON);
+  assertCron('RECONCILE_CRON', config.RECONCILE_CRON);
+  const store = openStore(config.DATABASE_URL);
+  await migrate(store);
+  const app = await buildApp({ config, store, logger: log, ...extra });
+  await app.listen({ port: config.PORT, host: config.HOST });
+  const scheduler = startScheduler(
+    { engine: app.services.engine, portals: app.services.portals, log },
+    { syncCron: config.SYNC_CRON, reconcileCron: config.RECONCILE_CRON },
+  );
+  return {
+    app,
+    store,
+    stop: async () => {
+      scheduler.stop();
+      await app.close();
+      await store.close();
+    },
+  };
 }

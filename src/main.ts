@@ -1,6 +1,8 @@
-// Process entry. Reads the configuration; with no Bitrix24 app configured (no B24_CLIENT_ID) it runs
-// the demo clinic on the built-in emulated portal.
-import { pino } from 'pino';
+// Process entry. Reads the configuration; with B24_CLIENT_ID it serves the Bitrix24 application
+// (install, events, syncs, pages, API) and waits for portals to install it; without, it runs the
+// demo: the emulated portal with the demo clinic and the real app installed into it.
+import { buildAppConfig } from './app-config.js';
+import { createLogger, serveApp } from './app.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 
 async function main(): Promise<void> {
@@ -14,18 +16,35 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const log = pino({ level: config.LOG_LEVEL, redact: ['*.accessToken', '*.refreshToken', '*.token', '*.secret'] });
-  if (!config.demo) {
-    // The Bitrix24 application server (install, events, sync, dashboard) is not built yet.
-    log.error('B24_CLIENT_ID is set, but this build only contains the demo portal; unset B24_CLIENT_ID to run the demo.');
+  const log = createLogger(config.LOG_LEVEL);
+  let stop: () => Promise<void>;
+  try {
+    if (config.demo) {
+      // The demo is the one product entry allowed to use the emulator; load it only when needed.
+      const { runDemo } = await import('./demo.js');
+      stop = await runDemo(config, log);
+    } else {
+      const served = await serveApp(buildAppConfig(config), log);
+      stop = served.stop;
+      log.info(
+        { url: config.PUBLIC_URL, install: `${config.PUBLIC_URL}/b24/install`, handler: `${config.PUBLIC_URL}/` },
+        'clinic analytics is serving; waiting for portals to install it',
+      );
+    }
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      process.exit(1);
+    }
+    log.fatal({ err: e instanceof Error ? e.message : String(e) }, 'start failed');
     process.exit(1);
   }
-  // The demo is the one product entry allowed to use the emulator; load it only when needed.
-  const { runDemo } = await import('./demo.js');
-  const stop = await runDemo(config, log);
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');
-    void stop().then(() => process.exit(0));
+    void stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
