@@ -20,7 +20,7 @@ describe.each(DIALECTS)('session exchange on %s', (dialect) => {
   const status = (token: string) => fetch(`${h.url}/api/v1/sync/status`, { headers: { authorization: `Bearer ${token}` } });
 
   beforeAll(async () => {
-    [h, emu] = await Promise.all([startApp(dialect, { rateLimits: { session: { max: 25, timeWindow: 60_000 } } }), startPortal(31)]);
+    [h, emu] = await Promise.all([startApp(dialect, { rateLimits: { session: { max: 25, timeWindow: 60_000 }, events: { max: 5, timeWindow: 60_000 } } }), startPortal(31)]);
     const inst = await installByEvent(h, emu);
     secrets.push(inst.accessToken, inst.refreshToken, inst.applicationToken, h.clientSecret);
     portalId = emu.emulator.portal.memberId;
@@ -145,6 +145,41 @@ describe.each(DIALECTS)('session exchange on %s', (dialect) => {
     // Another portal's key from the same source is counted apart.
     const other = await post({ accessToken: 'x'.repeat(20), memberId: 'c'.repeat(32), domain: 'a.b' });
     expect(other.status).toBe(404);
+  });
+
+  it('rate-limits the event handler per source and portal', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const r = await fetch(`${h.url}/b24/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ event: 'ONCRMDEALUPDATE', 'data[FIELDS][ID]': '1', 'auth[member_id]': portalId, 'auth[application_token]': 'forged' }).toString(),
+      });
+      statuses.push(r.status);
+    }
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+  });
+
+  it('sends security headers for a framed app: CSP frame-ancestors, no X-Frame-Options', async () => {
+    const api = await fetch(`${h.url}/api/v1/sync/status`);
+    expect(api.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(api.headers.get('x-frame-options')).toBeNull();
+    expect(api.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(api.headers.get('strict-transport-security')).toContain('max-age=');
+    // The main page as Bitrix24 opens it (POST with member_id): framable by this portal's origin only.
+    const page = await fetch(`${h.url}/?DOMAIN=${encodeURIComponent(emu.emulator.portal.domain)}&PROTOCOL=0&LANG=en&APP_SID=x`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ member_id: portalId, PLACEMENT: 'DEFAULT' }).toString(),
+    });
+    expect(page.status).toBe(200);
+    const csp = page.headers.get('content-security-policy')!;
+    expect(csp).toContain(`frame-ancestors ${emu.url}`);
+    expect(csp).toContain("script-src 'self'");
+    expect(page.headers.get('x-frame-options')).toBeNull();
+    // An unknown portal's DOMAIN gains nothing.
+    const foreign = await fetch(`${h.url}/?DOMAIN=evil.example.com&PROTOCOL=1`);
+    expect(foreign.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
   });
 
   it('never writes a token or a secret into the logs', async () => {
