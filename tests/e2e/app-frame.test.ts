@@ -80,11 +80,13 @@ describe.skipIf(!HAS_CHROMIUM)('the app inside the portal frame (real Chromium)'
     await page.close();
   });
 
-  it('a user who is not an admin sees their own name and no run log', async () => {
+  it('a user who is not an admin opens the CRM analytics placement and sees their own name and no run log', async () => {
     const doctor = [...emu.emulator.portal.data.tables.user.all()].find((u) => u.IS_ADMIN !== true && u.ACTIVE !== false)!;
     const page = await context.newPage();
-    await page.goto(frameUrl({ userId: String(doctor.ID) }));
+    // No url: the portal opens the handler the install bound to the placement.
+    await page.goto(frameUrl({ userId: String(doctor.ID), placement: 'CRM_ANALYTICS_MENU' }));
     const frame = await appFrame(page);
+    expect(new URL(frame.url()).pathname).toBe('/placement/crm-analytics');
     await frame.waitForSelector('#status[data-state="ready"]', { timeout: 20_000 });
     expect(await frame.textContent('#user-name')).toBe(`${doctor.NAME} ${doctor.LAST_NAME}`);
     expect(await frame.getAttribute('#sync-state', 'data-state')).toBe('finished');
