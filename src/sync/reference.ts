@@ -1,10 +1,11 @@
 // Reference data — pipelines, stages and other directories, currencies, deal user fields with enum
-// labels, departments, users, the catalog — is small: it is read whole in one batch (following
-// `next` for the paged lists) and replaces the portal's rows in one transaction.
-import type { Kysely } from 'kysely';
+// labels, departments, users, the catalog — is small: it is read whole (following `next` for the
+// paged lists) and replaces the portal's rows in one transaction.
+import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { PAGE_SIZE, type Job, type Source } from './batcher.js';
 import { flag, int, minor, num, Problems, str } from './convert.js';
-import type { CmdResult, PortalRest } from './rest.js';
+import type { CmdResult } from './rest.js';
 
 type Rows = Record<string, unknown>[];
 
@@ -22,39 +23,64 @@ const WHOLE: Record<string, { method: string; params: Record<string, unknown> }>
   userFields: { method: 'crm.deal.userfield.list', params: { filter: { LANG: 'ru' } } },
 };
 
-async function fetchAll(rest: PortalRest): Promise<Record<string, Rows>> {
-  const first = await rest.batch({ ...WHOLE, ...PAGED });
-  const out: Record<string, Rows> = {};
-  for (const [k, r] of Object.entries(first)) {
-    out[k] = k === 'pipelines' ? ((r.result as { categories: Rows }).categories ?? []) : ((r.result as Rows) ?? []);
-  }
-  // Follow `next` of the paged directories, 50 pages per request.
-  let open: [string, CmdResult][] = Object.entries(first).filter(([k, r]) => k in PAGED && r.next !== undefined);
-  while (open.length) {
-    const cmds: Record<string, { method: string; params: Record<string, unknown> }> = {};
-    for (const [k, r] of open) {
-      const total = r.total ?? r.next! + 50;
-      for (let start = r.next!, i = 0; start < total && i < Math.floor(50 / open.length); start += 50, i++) {
-        cmds[`${k}:${start}`] = { method: PAGED[k]!.method, params: { ...PAGED[k]!.params, start } };
-      }
+/** Reference data as a source of the run's batch queue: its commands ride in the run's first batch
+ *  (follow-up pages of the paged lists in the next), and it commits on its own when complete. */
+export class ReferenceLoad implements Source {
+  finished = false;
+  private readonly queue: Job[] = [];
+  private waiting = 0;
+  private readonly data: Record<string, Rows> = {};
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly portalId: string,
+    /** Called first in the commit's transaction (the lease fence, the refresh time). */
+    private readonly begin: (trx: Transaction<Database>) => Promise<void>,
+    private readonly done: (counts: Record<string, number>) => void,
+  ) {
+    for (const [k, c] of Object.entries({ ...WHOLE, ...PAGED })) {
+      this.data[k] = [];
+      this.queue.push(this.job(k, c, true));
     }
-    const res = await rest.batch(cmds);
-    const last = new Map<string, CmdResult>();
-    for (const [name, r] of Object.entries(res)) {
-      const k = name.split(':')[0]!;
-      out[k]!.push(...((r.result as Rows) ?? []));
-      last.set(k, r);
-    }
-    open = [...last].filter(([, r]) => r.next !== undefined);
   }
-  return out;
+
+  private job(k: string, c: { method: string; params: Record<string, unknown> }, first: boolean): Job {
+    return {
+      cmd: c,
+      done: (r: CmdResult) => {
+        this.waiting--;
+        const rows = k === 'pipelines' ? ((r.result as { categories?: Rows } | undefined)?.categories ?? []) : ((r.result as Rows | undefined) ?? []);
+        this.data[k]!.push(...rows);
+        // The first page of a paged directory is counted: its other pages all go out at once.
+        if (first && k in PAGED && r.next !== undefined) {
+          for (let start = r.next; start < (r.total ?? r.next + PAGE_SIZE); start += PAGE_SIZE) {
+            this.queue.push(this.job(k, { method: PAGED[k]!.method, params: { ...PAGED[k]!.params, start } }, false));
+          }
+        }
+      },
+    };
+  }
+
+  take(max: number): Job[] {
+    const out = this.queue.splice(0, max);
+    this.waiting += out.length;
+    return out;
+  }
+
+  async settle(): Promise<boolean> {
+    if (this.finished || this.queue.length || this.waiting) return false;
+    await writeReference(this.db, this.portalId, this.data, this.begin);
+    this.finished = true;
+    this.done(Object.fromEntries(Object.entries(this.data).map(([k, v]) => [k, v.length])));
+    return true;
+  }
 }
 
-export async function syncReference(db: Kysely<Database>, rest: PortalRest, portalId: string): Promise<Record<string, number>> {
-  const data = await fetchAll(rest);
+async function writeReference(db: Kysely<Database>, portalId: string, data: Record<string, Rows>, begin: (trx: Transaction<Database>) => Promise<void>): Promise<void> {
   const syncedAt = new Date().toISOString();
   const p = new Problems();
   await db.transaction().execute(async (trx) => {
+    await begin(trx);
     for (const t of ['b24_pipeline', 'b24_status', 'b24_currency', 'b24_user_field', 'b24_department', 'b24_user', 'b24_product', 'b24_product_section'] as const) {
       await trx.deleteFrom(t).where('portal_id', '=', portalId).execute();
     }
@@ -97,5 +123,4 @@ export async function syncReference(db: Kysely<Database>, rest: PortalRest, port
       problems: null, synced_at: syncedAt,
     })));
   });
-  return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, v.length]));
 }

@@ -474,6 +474,7 @@ describeCrash('a full sync killed with SIGKILL and restarted, on %s', (dialect) 
     expect(cps.map((c) => [c.entity, c.cursor, c.watermark !== null])).toEqual([
       ['contact', null, true],
       ['deal', null, true],
+      ['reference', null, true],
     ]);
     expect(await lease()).toBeUndefined();
   }, 120_000);
