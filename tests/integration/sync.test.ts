@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { populateClinic } from '../../src/emulator/generator/index.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
-import type { SyncEngine } from '../../src/sync/engine.js';
+import { SyncEngine } from '../../src/sync/engine.js';
 import { EventQueue } from '../../src/sync/event-queue.js';
 import { createTestStore, DIALECTS, type TestStore } from '../fixtures/stores.js';
 import { syncSetup } from '../fixtures/sync-setup.js';
@@ -15,6 +15,7 @@ describe.each(DIALECTS)('sync on %s', (dialect) => {
   let store: TestStore;
   let engine: SyncEngine;
   let portalId: string;
+  let deps: ConstructorParameters<typeof SyncEngine>[0];
 
   beforeAll(async () => {
     // Cloud operating budget on; the leaky bucket off so the SDK's fast test limiter is not the subject.
@@ -23,7 +24,9 @@ describe.each(DIALECTS)('sync on %s', (dialect) => {
     const inst = await emu.emulator.installApp({ clientId: 'local.sync' });
     // Waits for operating-time resets are shortened: the test frees the budget itself.
     const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 100)));
-    ({ engine, portalId } = await syncSetup(store.db, inst, { overlapMs: 60_000, rest: { sleep } }));
+    const setup = await syncSetup(store.db, inst, { overlapMs: 60_000, rest: { sleep } });
+    ({ engine, portalId } = setup);
+    deps = { db: store.db, clients: setup.clients, portals: setup.portals };
   });
   afterAll(async () => {
     await emu.close();
@@ -121,6 +124,52 @@ describe.each(DIALECTS)('sync on %s', (dialect) => {
     expect(e.stats.refreshes).toBeGreaterThan(0);
     await assertMirrorExact();
   }, 60_000);
+
+  it('a full run stopped in the contact pass resumes there: the finished deal pass is not read again', async () => {
+    const e = emu.emulator;
+    const t = e.portal.data.tables;
+    // Contacts far up the ID space (an old portal's gap) give the contact pass many units, most of
+    // them committed after the deal pass has finished.
+    t.contact.insert({ ID: 40_000 });
+    t.contact.delete(40_000);
+    for (let i = 0; i < 30; i++) e.crm.add('contact', { NAME: `Поздний ${i}`, SOURCE_ID: 'WEB' });
+    await store.db.deleteFrom('sync_checkpoint').execute();
+    const crashing = new SyncEngine(deps, {
+      onProgress: (c) => {
+        // The process "dies" right after a contact unit committed once every deal was.
+        if (c.deal!.upserted === t.deal.size && c.contact!.upserted > 0) throw new Error('simulated crash');
+      },
+    });
+    const crashed = await crashing.run(portalId, 'full');
+    expect(crashed.error).toBe('simulated crash');
+    const cursors = Object.fromEntries(
+      (await store.db.selectFrom('sync_checkpoint').select(['entity', 'cursor']).where('portal_id', '=', portalId).execute()).map((c) => [c.entity, c.cursor]),
+    );
+    expect(cursors.deal).toBeNull();
+    expect(cursors.contact).toBeTypeOf('number');
+    expect(cursors.contact).toBeLessThan(40_000);
+
+    const calls = (m: string) => e.stats.calls.get(m) ?? 0;
+    const before = { deal: calls('crm.deal.list'), rows: calls('crm.item.productrow.list'), contact: calls('crm.contact.list') };
+    const resumed = await engine.run(portalId, 'full');
+    expect(resumed.error).toBeNull();
+    expect([calls('crm.deal.list') - before.deal, calls('crm.item.productrow.list') - before.rows]).toEqual([0, 0]);
+    expect(resumed.entities.deal).toEqual({ fetched: 0, upserted: 0, deleted: 0 });
+    // The contact pass went on from its cursor: only the contacts above it were read.
+    const above = [...t.contact.all()].filter((c) => c.ID > cursors.contact!).length;
+    expect(resumed.entities.contact!.fetched).toBe(above);
+    expect(calls('crm.contact.list') - before.contact).toBeLessThan(Math.ceil((40_100 - cursors.contact!) / 50) + 2);
+    await assertMirrorExact();
+    // Both passes are complete again: an incremental run follows, not another full one, and it does
+    // not re-read the reference data the full run has just read.
+    const cps = await store.db.selectFrom('sync_checkpoint').select(['entity', 'cursor']).where('portal_id', '=', portalId).orderBy('entity').execute();
+    expect(cps.map((c) => [c.entity, c.cursor])).toEqual([['contact', null], ['deal', null], ['reference', null]]);
+    const statuses = calls('crm.status.list');
+    const inc = await engine.run(portalId, 'incremental');
+    expect(inc.error).toBeNull();
+    expect(inc.entities.reference).toBeUndefined();
+    expect(calls('crm.status.list')).toBe(statuses);
+  });
 
   it('stores odd rows with their problems recorded instead of aborting the run', async () => {
     const t = emu.emulator.portal.data.tables;
