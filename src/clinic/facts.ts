@@ -8,7 +8,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { bindSql, loadSqlFile, type SqlFile } from '../db/sql-file.js';
 import type { Database } from '../db/schema.js';
 import { deriveVisit, type DealInput, type LineFact, type ModelContext, type RowInput, type VisitFact } from './derive.js';
-import { hashOf, loadStoredSettings } from './settings.js';
+import { hashOf, loadStoredSettings, type ClinicSettings } from './settings.js';
 
 const DEAL_CHUNK = 2000;
 const INSERT_CHUNK = 400;
@@ -74,23 +74,32 @@ export async function loadModelContext(db: Db, portalId: string): Promise<{ ctx:
   return { ctx, hash };
 }
 
-async function syncMark(db: Db, portalId: string): Promise<{ mark: string; syncedAt: string | null }> {
-  const last = await db
-    .selectFrom('sync_run')
-    .select(['id', 'status', 'finished_at'])
-    .where('portal_id', '=', portalId)
-    .orderBy('id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  const finished = await db
-    .selectFrom('sync_run')
-    .select('finished_at')
-    .where('portal_id', '=', portalId)
-    .where('status', '=', 'finished')
-    .orderBy('id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  return { mark: last ? `${last.id}:${last.status}:${last.finished_at ?? ''}` : 'none', syncedAt: finished?.finished_at ?? null };
+/**
+ * What a build depends on besides the mirror's contents: the latest sync run (id, status, finish) and
+ * the settings version. Two small indexed reads, so every KPI request can afford to check it.
+ */
+async function freshnessKey(db: Db, portalId: string): Promise<{ key: string; syncedAt: string | null }> {
+  const [last, finished, settings] = await Promise.all([
+    db.selectFrom('sync_run').select(['id', 'status', 'finished_at']).where('portal_id', '=', portalId).orderBy('id', 'desc').limit(1).executeTakeFirst(),
+    db
+      .selectFrom('sync_run')
+      .select('finished_at')
+      .where('portal_id', '=', portalId)
+      .where('status', '=', 'finished')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst(),
+    db.selectFrom('clinic_settings').select('version').where('portal_id', '=', portalId).executeTakeFirst(),
+  ]);
+  const run = last ? `${last.id}:${last.status}:${last.finished_at ?? ''}` : 'none';
+  return { key: `${run}|settings:${settings?.version ?? 0}`, syncedAt: finished?.finished_at ?? null };
+}
+
+/** What KPI queries need to know about a portal's facts. */
+export interface FactState {
+  settings: ClinicSettings;
+  /** When the data the facts reflect was synced; null before the first finished sync. */
+  syncedAt: string | null;
 }
 
 /**
@@ -117,8 +126,25 @@ async function dealWatermark(db: Db, portalId: string): Promise<string | null> {
 export class FactBuilder {
   /** One refresh per portal at a time in this process; callers share the running one. */
   private readonly running = new Map<string, Promise<BuildResult>>();
+  /** Per portal: the freshness key of the last check and the state it produced. */
+  private readonly states = new Map<string, { key: string; state: FactState }>();
 
   constructor(private readonly db: Kysely<Database>) {}
+
+  /**
+   * The facts brought up to date if a sync or a settings change happened since the last look, and
+   * the settings they were built with. Cheap when nothing changed: KPI requests call it every time.
+   */
+  async ensureFresh(portalId: string): Promise<FactState> {
+    const { key } = await freshnessKey(this.db, portalId);
+    const known = this.states.get(portalId);
+    if (known?.key === key) return known.state;
+    await this.refresh(portalId);
+    const [{ key: after, syncedAt }, stored] = await Promise.all([freshnessKey(this.db, portalId), loadStoredSettings(this.db, portalId)]);
+    const state = { settings: stored.settings, syncedAt };
+    this.states.set(portalId, { key: after, state });
+    return state;
+  }
 
   /** Brings the facts up to date with the mirror and settings; cheap when nothing changed. */
   refresh(portalId: string, opts: { full?: boolean } = {}): Promise<BuildResult> {
@@ -132,16 +158,17 @@ export class FactBuilder {
   private async doRefresh(portalId: string, forceFull: boolean): Promise<BuildResult> {
     const t0 = performance.now();
     return this.db.transaction().execute(async (trx) => {
-      const { ctx, hash } = await loadModelContext(trx, portalId);
+      const { key, syncedAt } = await freshnessKey(trx, portalId);
       const prev = await trx.selectFrom('clinic_build').selectAll().where('portal_id', '=', portalId).executeTakeFirst();
-      const { mark, syncedAt } = await syncMark(trx, portalId);
+      if (!forceFull && prev?.sync_mark === key) return { kind: 'none', deals: 0, visits: 0, patients: 0, ms: performance.now() - t0 };
+      const { ctx, hash } = await loadModelContext(trx, portalId);
       const watermark = { w: await dealWatermark(trx, portalId) };
       let kind: BuildResult['kind'];
       let counts: { deals: number; visits: number; patients: number };
       if (forceFull || !prev || prev.model_hash !== hash) {
         kind = 'full';
         counts = await this.full(trx, portalId, ctx);
-      } else if (prev.sync_mark !== mark || (watermark?.w ?? null) !== prev.deal_watermark) {
+      } else {
         const inc = await this.incremental(trx, portalId, ctx, prev.deal_watermark);
         if (inc === 'too_many') {
           kind = 'full';
@@ -150,14 +177,12 @@ export class FactBuilder {
           kind = 'incremental';
           counts = inc;
         }
-      } else {
-        return { kind: 'none', deals: 0, visits: 0, patients: 0, ms: performance.now() - t0 } satisfies BuildResult;
       }
       const ms = Math.round(performance.now() - t0);
       const row = {
         model_hash: hash,
-        sync_mark: mark,
-        deal_watermark: watermark?.w ?? null,
+        sync_mark: key,
+        deal_watermark: watermark.w,
         synced_at: syncedAt,
         built_at: new Date().toISOString(),
         kind,

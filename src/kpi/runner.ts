@@ -5,7 +5,6 @@
 import type { Kysely } from 'kysely';
 import { addDays, monthStart, today, weekStart } from '../clinic/calendar.js';
 import type { FactBuilder } from '../clinic/facts.js';
-import { loadSettings } from '../clinic/settings.js';
 import type { Database } from '../db/schema.js';
 import { bindSql, type SqlParams } from '../db/sql-file.js';
 import { namesFor } from './names.js';
@@ -87,10 +86,8 @@ export class KpiRunner {
     if (by && !def.dimensions.includes(by))
       throw new KpiQueryError(`KPI "${id}" has no dimension "${by}"; it has: ${def.dimensions.join(', ') || 'none'}`);
     const params = resolveParams(def, q.params ?? {});
-    await this.facts.refresh(portalId);
-    const build = await this.db.selectFrom('clinic_build').select('synced_at').where('portal_id', '=', portalId).executeTakeFirst();
-    if (!build?.synced_at) throw new NotSyncedError(portalId);
-    const settings = await loadSettings(this.db, portalId);
+    const { settings, syncedAt } = await this.facts.ensureFresh(portalId);
+    if (!syncedAt) throw new NotSyncedError(portalId);
     const localToday = q.today ?? today(settings.timeZone);
 
     const exec = (period: Period, dim: Dimension | null) => this.query(def, portalId, period, dim, q.filters ?? {}, params, localToday);
@@ -105,7 +102,7 @@ export class KpiRunner {
       period: q.period,
       ...(cmp && q.compare ? { compareWith: { kind: q.compare, period: cmp.period } } : {}),
       params,
-      syncedAt: build.synced_at,
+      syncedAt,
       total: { value: null },
       rows: [],
     };
