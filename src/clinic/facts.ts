@@ -7,7 +7,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { bindSql, loadSqlFile, type SqlFile } from '../db/sql-file.js';
 import type { Database } from '../db/schema.js';
-import { deriveVisit, type DealInput, type LineFact, type ModelContext, type RowInput, type VisitFact } from './derive.js';
+import { deriveVisit, isVisitDeal, type DealInput, type LineFact, type ModelContext, type RowInput, type VisitFact } from './derive.js';
 import { hashOf, loadStoredSettings, type ClinicSettings } from './settings.js';
 
 const DEAL_CHUNK = 2000;
@@ -287,14 +287,17 @@ export class FactBuilder {
   /** Derives visits and lines for a chunk of deals, inserts them, marks their patients dirty. */
   private async deriveAndInsert(trx: Transaction<Database>, portalId: string, ctx: ModelContext, deals: DealInput[]) {
     const rowsByDeal = new Map<number, RowInput[]>();
-    if (deals.length > 0) {
+    // Product rows only of the deals that are visits (about two thirds in a typical clinic).
+    const candidates = deals.filter((d) => isVisitDeal(d, ctx));
+    if (candidates.length > 0) {
       const rows = await trx
         .selectFrom('b24_product_row')
         .select(ROW_COLUMNS)
         .where('portal_id', '=', portalId)
-        .where('deal_id', 'in', deals.map((d) => d.id))
-        .orderBy('id')
+        .where('deal_id', 'in', candidates.map((d) => d.id))
         .execute();
+      // No ORDER BY: SQLite would walk the primary key for it instead of the deal index.
+      rows.sort((a, b) => a.id - b.id);
       for (const r of rows) {
         let list = rowsByDeal.get(r.deal_id);
         if (!list) rowsByDeal.set(r.deal_id, (list = []));
@@ -303,7 +306,7 @@ export class FactBuilder {
     }
     const visits: VisitFact[] = [];
     const lines: LineFact[] = [];
-    for (const d of deals) {
+    for (const d of candidates) {
       const derived = deriveVisit(d, rowsByDeal.get(d.id) ?? [], ctx);
       if (!derived) continue;
       derived.visit.portal_id = portalId;
