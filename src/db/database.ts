@@ -8,6 +8,7 @@ import pg from 'pg';
 import * as m0001 from './migrations/0001_mirror.js';
 import * as m0002 from './migrations/0002_clinic.js';
 import * as m0003 from './migrations/0003_app.js';
+import * as m0004 from './migrations/0004_bi.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Pr
   '0001_mirror': m0001,
   '0002_clinic': m0002,
   '0003_app': m0003,
+  '0004_bi': m0004,
 };
 
 const PG_INT8 = 20;
@@ -57,6 +59,10 @@ export function openStore(url: string): Store {
         oid === PG_INT8 || oid === PG_NUMERIC ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
     },
   });
+  // An idle pooled connection can be closed by the server (restart, failover, a forced DROP in
+  // tests); pg then emits 'error' on the pool, which would crash the process without a listener. The
+  // pool replaces the client; a query in flight still fails with its own error.
+  pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return { db, dialect, close: () => db.destroy() };
 }
