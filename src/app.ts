@@ -17,12 +17,13 @@ import { SecretBox } from './db/secrets.js';
 import { registerApi, type ApiRoute } from './http/api/index.js';
 import { b24Routes } from './http/b24.js';
 import { errorHandler, notFoundHandler, AppError } from './http/errors.js';
-import { CSP_DIRECTIVES, pageRoutes } from './http/pages.js';
+import { CSP_DIRECTIVES, pageRoutes, type DemoFrame } from './http/pages.js';
 import { sessionRoutes } from './http/session.js';
 import { EventIntake } from './portal-app/events.js';
 import { Installer, type InstallStep } from './portal-app/install.js';
 import { loadManifest, type Manifest } from './portal-app/manifest.js';
 import { SyncControl } from './portal-app/sync-control.js';
+import { clinicServices } from './kpi/services.js';
 import { SyncEngine, type RunSummary, type SyncOptions } from './sync/engine.js';
 import { EventQueue } from './sync/event-queue.js';
 import { assertCron, startScheduler } from './sync/scheduler.js';
@@ -70,6 +71,8 @@ export interface AppOptions {
   streamPollMs?: number;
   /** Behind a reverse proxy: take the client address from X-Forwarded-For. */
   trustProxy?: boolean;
+  /** Demo mode only (src/demo.ts): the dashboard opens outside a frame as the demo administrator. */
+  demo?: DemoFrame;
 }
 
 export interface AppServices {
@@ -162,7 +165,27 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const db = store.db;
   const portals = new PortalRepo(db, new SecretBox(config.APP_SECRET));
   const clients = new PortalClients({ db, portals, oauthApp, allowInsecure, ...(opts.restrictions ? { restrictions: opts.restrictions } : {}) });
-  const engine = new SyncEngine({ db, clients, portals }, opts.sync);
+  // After every run, bring the clinic facts up to date in the background, so the next dashboard
+  // request finds them built (a KPI request would otherwise do it, and wait for it).
+  const facts = clinicServices(db).facts;
+  const factWork = new Set<Promise<unknown>>();
+  const engine = new SyncEngine(
+    { db, clients, portals },
+    {
+      ...opts.sync,
+      onRunEnd: (portalId, run) => {
+        opts.sync?.onRunEnd?.(portalId, run);
+        if (run.status !== 'finished') return;
+        // Not for a portal that uninstalled meanwhile: its rows are being (or were) deleted.
+        const p = portals
+          .get(portalId)
+          .then((portal) => (portal?.status === 'active' ? facts.ensureFresh(portalId) : undefined))
+          .catch((e: unknown) => log.error({ err: e, portalId }, 'clinic facts refresh after sync failed'))
+          .finally(() => factWork.delete(p));
+        factWork.add(p);
+      },
+    },
+  );
   const sync = new SyncControl({ db, engine, log });
   const queue = new EventQueue(
     {
@@ -203,6 +226,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     settle: async () => {
       await intake.settle();
       await sync.settle();
+      await Promise.all([...factWork]);
     },
   };
   app.decorate('services', services);
@@ -211,11 +235,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => {
     queue.close();
     await intake.settle();
+    await Promise.all([...factWork]);
   });
 
   // Routes.
   await app.register(b24Routes, { manifest, installer, intake, rateLimits: { install: limits.install, events: limits.events } });
-  await app.register(pageRoutes, { db, portals, manifest });
+  await app.register(pageRoutes, { db, portals, manifest, ...(opts.demo ? { demo: opts.demo } : {}) });
   await app.register(sessionRoutes, {
     db,
     portals,

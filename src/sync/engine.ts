@@ -46,6 +46,8 @@ export interface SyncOptions {
   rest?: RestOptions;
   /** Called after every committed unit of work (progress for the admin screen). */
   onProgress?: (entities: Record<string, EntityCounts>) => void;
+  /** Called when a run has ended and released its lease (the app refreshes the clinic facts). */
+  onRunEnd?: (portalId: string, run: RunSummary) => void;
   /** Incremental runs re-read reference data when it is older than this (full and reconcile runs
    *  always do); it rides in the run's first batch. Default 1 hour. */
   referenceMaxAgeMs?: number;
@@ -226,7 +228,9 @@ export class SyncEngine {
       await db.deleteFrom('sync_lease').where('portal_id', '=', portalId).where('holder', '=', holder).execute();
       this.holders.delete(portalId);
     }
-    return { runId, mode, status: error ? 'failed' : 'finished', requests: rest?.requests ?? 0, entities, error };
+    const summary: RunSummary = { runId, mode, status: error ? 'failed' : 'finished', requests: rest?.requests ?? 0, entities, error };
+    if (runId) this.opts.onRunEnd?.(portalId, summary);
+    return summary;
   }
 
   /** Takes or renews the portal's lease; a lease whose holder stopped renewing expires. */
