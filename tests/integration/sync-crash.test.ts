@@ -24,7 +24,7 @@ import type { Table } from '../../src/emulator/store.js';
 import { mulberry32 } from '../../src/emulator/faults.js';
 import { populateClinic } from '../../src/emulator/generator/index.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/server.js';
-import type { RunSummary } from '../../src/sync/engine.js';
+import type { EntityCounts, RunSummary } from '../../src/sync/engine.js';
 import { createTestStore, DIALECTS, type TestStore } from '../fixtures/stores.js';
 import { registerPortal } from '../fixtures/sync-setup.js';
 import { assertMirrorExact as assertMirror, kop } from '../fixtures/mirror.js';
@@ -44,7 +44,11 @@ const CONTACT_CLUSTERS = 2;
 const CLUSTER_GAP = 25_000;
 
 
-type Plan = { kind: 'delay'; ms: number } | { kind: 'progress'; n: number; extraMs: number };
+type Plan =
+  | { kind: 'delay'; ms: number }
+  | { kind: 'progress'; n: number; extraMs: number }
+  /** Killed at the first commit after which `when` holds of the run's counts. */
+  | { kind: 'state'; when: (read: Record<string, EntityCounts>) => boolean };
 
 interface Attempt {
   plan: Plan | null;
@@ -57,6 +61,8 @@ interface Attempt {
   stderr: string;
   ms: number;
   lastProgressMs?: number;
+  /** Entity counts of its last progress line (or its summary): what this run read. */
+  read?: Record<string, EntityCounts>;
   /** Checkpoint cursors after it ended (undefined: no checkpoint yet, null: pass complete). */
   cursors?: { deal: number | null | undefined; contact: number | null | undefined };
 }
@@ -196,7 +202,7 @@ describeCrash('a full sync killed with SIGKILL and restarted, on %s', (dialect) 
     };
   });
   afterAll(async () => {
-    next?.dispose();
+    await Promise.all([...live].map((c) => c.dispose()));
     await emu?.close();
     await store?.dispose();
   });
@@ -205,8 +211,13 @@ describeCrash('a full sync killed with SIGKILL and restarted, on %s', (dialect) 
     loaded: Promise<void>;
     /** Starts the run; the child is killed as the plan says (null: it may finish). */
     go(plan: Plan | null): Promise<Attempt>;
-    dispose(): void;
+    /** Kills it (if still running) and waits until it has ended. */
+    dispose(): Promise<void>;
   }
+
+  /** Children not yet ended: afterAll kills them and waits, so none outlives the test's store,
+   *  emulator or bundle. */
+  const live = new Set<Standby>();
 
   /** A child that loads now and runs when told to. */
   function standby(env: Record<string, string> = {}): Standby {
@@ -223,7 +234,13 @@ describeCrash('a full sync killed with SIGKILL and restarted, on %s', (dialect) 
     const kill = () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     };
-    createInterface({ input: child.stdout }).on('line', (line) => {
+    // Nothing a child does may surface as an error of this process outside the awaited attempt: a
+    // stream error, an unparsable line or a failed spawn of a standby nobody runs would otherwise be
+    // an unhandled error under load (a kill can land anywhere). They go into the attempt's stderr.
+    const note = (what: string) => (e: unknown) => (out.stderr += `\n[parent] ${what}: ${String(e)}`);
+    const rl = createInterface({ input: child.stdout });
+    rl.on('error', note('stdout'));
+    rl.on('line', (line) => {
       const plan = out.plan;
       if (line === 'loaded') onLoaded();
       else if (line === 'ready') {
@@ -231,24 +248,41 @@ describeCrash('a full sync killed with SIGKILL and restarted, on %s', (dialect) 
       } else if (line.startsWith('progress ')) {
         out.progress++;
         out.lastProgressMs = Date.now() - t0;
+        try {
+          out.read = JSON.parse(line.slice(9)) as Attempt['read'];
+        } catch (e) {
+          note('unparsable progress line')(e);
+        }
+        if (plan?.kind === 'state' && out.read && plan.when(out.read)) kill();
         if (plan?.kind === 'progress' && out.progress === plan.n) {
           if (plan.extraMs) timer = setTimeout(kill, plan.extraMs);
           else kill();
         }
-      } else if (line.startsWith('done ')) out.summary = JSON.parse(line.slice(5)) as RunSummary;
-      else if (line === 'busy') out.busy = true;
+      } else if (line.startsWith('done ')) {
+        try {
+          out.summary = JSON.parse(line.slice(5)) as RunSummary;
+          out.read = out.summary.entities;
+        } catch (e) {
+          note('unparsable done line')(e);
+        }
+      } else if (line === 'busy') out.busy = true;
     });
     child.stderr.on('data', (d: Buffer) => (out.stderr += d.toString()));
+    child.stderr.on('error', note('stderr'));
     child.stdin.on('error', () => {}); // EPIPE when a standby died early; its exit code tells
     const closed = new Promise<Attempt>((resolve, reject) => {
       child.on('error', reject);
       child.on('close', (code, signal) => {
         clearTimeout(timer);
         onLoaded();
+        live.delete(handle);
         resolve({ ...out, killed: signal === 'SIGKILL', code, ms: Date.now() - t0 });
       });
     });
-    return {
+    // A standby that is never run is never awaited: its failure must not be an unhandled rejection
+    // (go() still hands the rejection to whoever runs it).
+    closed.catch(() => undefined);
+    const handle: Standby = {
       loaded,
       go(plan) {
         out.plan = plan;
@@ -256,8 +290,16 @@ describeCrash('a full sync killed with SIGKILL and restarted, on %s', (dialect) 
         child.stdin.end('go\n');
         return closed;
       },
-      dispose: kill,
+      async dispose() {
+        kill();
+        await closed.then(
+          () => undefined,
+          () => undefined,
+        );
+      },
     };
+    live.add(handle);
+    return handle;
   }
 
   let next: Standby | undefined;
@@ -418,7 +460,9 @@ describeCrash('a full sync killed with SIGKILL and restarted, on %s', (dialect) 
         ? 'no kill'
         : p.kind === 'delay'
           ? `kill ${p.ms}ms after start`
-          : `kill ${p.extraMs}ms after commit #${p.n}`;
+          : p.kind === 'state'
+            ? 'kill at a state'
+            : `kill ${p.extraMs}ms after commit #${p.n}`;
     const report = [...attempts, ...extra].map(
       (a) =>
         `${planText(a.plan)}: ${a.killed ? 'killed' : a.busy ? 'busy' : `exit ${a.code}`} after ${a.progress} commits, ${a.ms}ms; last commit at ${a.lastProgressMs ?? '-'}ms; then cursors deal ${a.cursors?.deal}, contact ${a.cursors?.contact}`,
@@ -478,6 +522,31 @@ describeCrash('a full sync killed with SIGKILL and restarted, on %s', (dialect) 
     ]);
     expect(await lease()).toBeUndefined();
   }, 120_000);
+
+  // Regression: a run killed once one pass was complete and the other not made the next run read the
+  // complete one again (a closed checkpoint said "not started" as well as "done"). Killed at the first
+  // commit after which exactly one of the two passes has all its rows, it must resume the other only.
+  it('a run killed with one pass complete resumes the other without reading the complete one again', async () => {
+    const t = emu.emulator.portal.data.tables;
+    await store.db.deleteFrom('sync_checkpoint').where('portal_id', '=', portalId).execute();
+    await store.db.deleteFrom('sync_lease').where('portal_id', '=', portalId).execute();
+    const done = (r: Record<string, EntityCounts>) => [r.deal?.upserted === t.deal.size, r.contact?.upserted === t.contact.size];
+    const killed = await standby().go({ kind: 'state', when: (r) => done(r)[0] !== done(r)[1] });
+    expect(killed.killed, killed.stderr).toBe(true);
+    const cursors = await assertCommittedPrefixExact();
+    const complete = (['deal', 'contact'] as const).filter((e) => cursors[e] === null);
+    const open = (['deal', 'contact'] as const).filter((e) => typeof cursors[e] === 'number');
+    expect([complete.length, open.length], JSON.stringify(cursors)).toEqual([1, 1]);
+    await store.db.deleteFrom('sync_lease').where('portal_id', '=', portalId).execute();
+    const resumed = await standby().go(null);
+    expect(resumed.summary?.status, resumed.stderr).toBe('finished');
+    expect(resumed.summary!.entities[complete[0]!]!.fetched).toBe(0);
+    if (complete[0] === 'deal') expect(resumed.summary!.entities.productrow!.fetched).toBe(0);
+    // The open pass went on from its cursor.
+    const table = open[0] === 'deal' ? t.deal : t.contact;
+    expect(resumed.summary!.entities[open[0]!]!.fetched).toBe([...table.all()].filter((r) => r.ID > cursors[open[0]!]!).length);
+    await assertMirrorExact();
+  }, 30_000);
 
   // Regression: a resumed full pass once took the *resuming* run's start as the entity's watermark,
   // though the ranges committed by the killed run were read earlier, so a deal changed between the
