@@ -1,0 +1,272 @@
+// KPI latency and fact rebuild cost at the `network` scale (four clinics, ≈1 000 000 product rows).
+// Measured in one run:
+//   build      the emulator's portal synced into a fresh SQLite store (limits off: this bench is
+//              about the KPI side), then the full fact build;
+//   latency    each KPI endpoint through HTTP for a one-year period by doctor, by direction and by
+//              month: the real app in a process of its own, a closed-loop load generator here
+//              (CONNECTIONS requests in flight, REQUESTS per endpoint after a warm-up), p50 and p95
+//              of every request's own latency — targets p95 ≤ 50 ms for every core KPI and
+//              ≤ 150 ms for the cohort table;
+//   rebuild    after CHANGED of the deals changed through crm.deal.update and one incremental
+//              sync: the incremental fact refresh against the full build (target: proportional to
+//              the change, not to the portal);
+//   postgres   the same store copied into PostgreSQL (TEST_DATABASE_URL's server, database
+//              bench_kpi), its full build and the same latencies side by side.
+// Usage: npm run bench:kpi [-- --scale network|clinic --seed 1 --requests 200 --connections 2
+//          --changed 0.01 --skip-pg]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ParamsFactory, type RestrictionParams } from '@bitrix24/b24jssdk';
+import { sql } from 'kysely';
+import pg from 'pg';
+import { PortalClients } from '../src/bitrix/client.js';
+import { FactBuilder, type BuildResult } from '../src/clinic/facts.js';
+import { migrate, openStore, type Store } from '../src/db/database.js';
+import { PortalRepo } from '../src/db/portals.js';
+import { SecretBox } from '../src/db/secrets.js';
+import { KpiRegistry } from '../src/kpi/registry.js';
+import { signSession } from '../src/portal-app/session.js';
+import { SyncEngine } from '../src/sync/engine.js';
+import { commandString } from '../src/sync/rest.js';
+import { spawnEmulator } from './emulator-process.js';
+
+const { values } = parseArgs({
+  options: {
+    scale: { type: 'string', default: 'network' },
+    seed: { type: 'string', default: '1' },
+    requests: { type: 'string', default: '200' },
+    connections: { type: 'string', default: '2' },
+    changed: { type: 'string', default: '0.01' },
+    'skip-pg': { type: 'boolean', default: false },
+  },
+});
+const REQUESTS = Number(values.requests);
+const CONNECTIONS = Number(values.connections);
+const CHANGED = Number(values.changed);
+const APP_SECRET = 'bench-kpi-secret-'.padEnd(40, 'x');
+const YEAR = { from: '2025-01-01', to: '2026-01-01' };
+const PG_ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const FAST: RestrictionParams = { ...ParamsFactory.getDefault(), rateLimit: { burstLimit: 10_000, drainRate: 1_000, adaptiveEnabled: false }, retryDelay: 10 };
+
+const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+const log = (s: string) => process.stdout.write(`${s}\n`);
+
+// ---- the portal and the SQLite store ----
+log(`bench:kpi — scale ${values.scale}, seed ${values.seed}; generating the portal…`);
+const emu = await spawnEmulator(['--scale', values.scale!, '--seed', values.seed!, '--limits', 'off']);
+log(emu.banner);
+
+interface Installed {
+  clientId: string;
+  clientSecret: string;
+  applicationToken: string;
+  accessToken: string;
+  refreshToken: string;
+  expires: number;
+  memberId: string;
+  domain: string;
+  clientEndpoint: string;
+  serverEndpoint: string;
+  scope: string[];
+  userId: number;
+}
+async function install(clientId: string): Promise<Installed> {
+  const res = await fetch(`${emu.url}/_emulator/install`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ clientId }) });
+  if (!res.ok) throw new Error(`install: HTTP ${res.status} ${await res.text()}`);
+  return res.json() as Promise<Installed>;
+}
+
+mkdirSync('data/bench', { recursive: true });
+const SQLITE_PATH = 'data/bench/kpi.db';
+for (const suffix of ['', '-wal', '-shm']) rmSync(SQLITE_PATH + suffix, { force: true });
+const lite = openStore(`file:${SQLITE_PATH}`);
+await migrate(lite);
+const inst = await install('local.bench.kpi');
+const portalId = inst.memberId;
+const portals = new PortalRepo(lite.db, new SecretBox(APP_SECRET));
+await portals.registerOAuth({
+  portalId,
+  domain: inst.domain,
+  clientEndpoint: inst.clientEndpoint,
+  serverEndpoint: inst.serverEndpoint,
+  scope: inst.scope,
+  userId: inst.userId,
+  tokens: { accessToken: inst.accessToken, refreshToken: inst.refreshToken, expiresAt: inst.expires },
+  applicationToken: inst.applicationToken,
+});
+const engine = new SyncEngine(
+  {
+    db: lite.db,
+    portals,
+    clients: new PortalClients({ db: lite.db, portals, oauthApp: { clientId: inst.clientId, clientSecret: inst.clientSecret }, allowInsecure: true, restrictions: FAST }),
+  },
+  {},
+);
+let t = performance.now();
+const full = await engine.run(portalId, 'full');
+if (full.status !== 'finished') throw new Error(`sync failed: ${full.error}`);
+const counts = full.entities as Record<string, { upserted: number }>;
+log(`synced in ${fmt((performance.now() - t) / 1000, 1)} s: ${fmt(counts.deal?.upserted ?? 0)} deals, ${fmt(counts.productrow?.upserted ?? 0)} product rows, ${fmt(counts.contact?.upserted ?? 0)} contacts`);
+
+async function build(store: Store, kind: 'full' | 'incremental'): Promise<BuildResult> {
+  const r = await new FactBuilder(store.db).refresh(portalId, { full: kind === 'full' });
+  if (r.kind !== kind) throw new Error(`expected a ${kind} build, got ${r.kind}`);
+  return r;
+}
+const liteFull = await build(lite, 'full');
+log(`SQLite full fact build: ${fmt(liteFull.ms / 1000, 1)} s — ${fmt(liteFull.visits)} visits, ${fmt(liteFull.patients)} patients from ${fmt(liteFull.deals)} deals`);
+
+// ---- latency through HTTP ----
+async function startServer(url: string): Promise<{ child: ChildProcess; base: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/kpi-server.ts'], {
+    env: { ...process.env, DATABASE_URL: url, APP_SECRET },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const base = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      text += d.toString();
+      const m = /listening (\S+)/.exec(text);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${text}`)));
+  });
+  return { child, base };
+}
+
+interface Endpoint {
+  name: string;
+  path: string;
+  target: number;
+}
+const registry = KpiRegistry.load();
+const endpoints: Endpoint[] = [];
+const q = `from=${YEAR.from}&to=${YEAR.to}`;
+for (const k of registry.list()) {
+  if (k.shape === 'cohort') {
+    endpoints.push({ name: `${k.id}`, path: `/api/v1/kpi/${k.id}?${q}`, target: 150 });
+    continue;
+  }
+  for (const by of ['doctor', 'direction', 'month'] as const)
+    if (k.dimensions.includes(by)) endpoints.push({ name: `${k.id} by ${by}`, path: `/api/v1/kpi/${k.id}?${q}&by=${by}`, target: 50 });
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+async function measure(base: string): Promise<Map<string, { p50: number; p95: number }>> {
+  const token = signSession(APP_SECRET, { portalId, userId: inst.userId, isAdmin: true }, 3600).token;
+  const headers = { authorization: `Bearer ${token}` };
+  const out = new Map<string, { p50: number; p95: number }>();
+  for (const e of endpoints) {
+    const once = async () => {
+      const s = performance.now();
+      const res = await fetch(base + e.path, { headers });
+      await res.arrayBuffer();
+      if (res.status !== 200) throw new Error(`${e.path}: HTTP ${res.status}`);
+      return performance.now() - s;
+    };
+    for (let i = 0; i < 5; i++) await once();
+    const lat: number[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: CONNECTIONS }, async () => {
+        while (next++ < REQUESTS) lat.push(await once());
+      }),
+    );
+    lat.sort((a, b) => a - b);
+    out.set(e.name, { p50: percentile(lat, 50), p95: percentile(lat, 95) });
+    log(`  ${e.name}: p50 ${fmt(percentile(lat, 50), 1)} ms, p95 ${fmt(percentile(lat, 95), 1)} ms`);
+  }
+  return out;
+}
+
+async function latencies(url: string): Promise<Map<string, { p50: number; p95: number }>> {
+  const server = await startServer(url);
+  try {
+    return await measure(server.base);
+  } finally {
+    server.child.kill('SIGTERM');
+  }
+}
+log(`measuring ${endpoints.length} endpoints on SQLite: ${REQUESTS} requests each, ${CONNECTIONS} in flight…`);
+const liteLat = await latencies(`file:${SQLITE_PATH}`);
+
+// ---- incremental rebuild after CHANGED of the deals changed ----
+const ids = (await lite.db.selectFrom('b24_deal').select('id').where('portal_id', '=', portalId).orderBy('id').execute()).map((r) => r.id);
+const nChanged = Math.max(1, Math.round(ids.length * CHANGED));
+const pick = Array.from({ length: nChanged }, (_, i) => ids[Math.floor((i * ids.length) / nChanged)]!);
+for (let i = 0; i < pick.length; i += 50) {
+  const cmd: Record<string, string> = {};
+  pick.slice(i, i + 50).forEach((id, j) => (cmd[`u${j}`] = commandString({ method: 'crm.deal.update', params: { id, fields: { OPPORTUNITY: 1000 + ((i + j) % 997) } } })));
+  const res = await fetch(`${emu.url}/rest/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ halt: 0, cmd, auth: emu.accessToken }) });
+  if (!res.ok) throw new Error(`batch: HTTP ${res.status}`);
+}
+t = performance.now();
+const inc = await engine.run(portalId, 'incremental');
+const incSyncMs = performance.now() - t;
+const liteInc = await build(lite, 'incremental');
+emu.child.kill('SIGTERM');
+
+// ---- PostgreSQL: the same mirror copied over ----
+let pgFull: BuildResult | null = null;
+let pgLat: Map<string, { p50: number; p95: number }> | null = null;
+let pgInc: BuildResult | null = null;
+if (!values['skip-pg']) {
+  const admin = new pg.Client({ connectionString: PG_ADMIN_URL });
+  await admin.connect();
+  await admin.query('DROP DATABASE IF EXISTS bench_kpi');
+  await admin.query('CREATE DATABASE bench_kpi');
+  await admin.end();
+  const pgUrl = PG_ADMIN_URL.replace(/\/[^/]*$/, '/bench_kpi');
+  const pgStore = openStore(pgUrl);
+  await migrate(pgStore);
+  t = performance.now();
+  const tables = ['portal', 'b24_deal', 'b24_product_row', 'b24_contact', 'b24_user', 'b24_department', 'b24_pipeline', 'b24_status', 'b24_currency', 'b24_product', 'b24_product_section', 'b24_user_field', 'sync_run', 'sync_checkpoint'] as const;
+  for (const table of tables) {
+    let after = 0;
+    for (;;) {
+      const page = (await sql<Record<string, unknown>>`SELECT rowid AS _r, * FROM ${sql.table(table)} WHERE rowid > ${after} ORDER BY rowid LIMIT 2000`.execute(lite.db)).rows;
+      if (page.length === 0) break;
+      after = page.at(-1)!._r as number;
+      const rows = page.map(({ _r, ...rest }) => (void _r, rest));
+      await pgStore.db.insertInto(table).values(rows as never).execute();
+    }
+  }
+  log(`copied the mirror into PostgreSQL in ${fmt((performance.now() - t) / 1000, 1)} s`);
+  // The incremental run's changes are already in the copy: build fully, then measure the
+  // incremental path by touching the same deals again.
+  pgFull = await build(pgStore, 'full');
+  log(`PostgreSQL full fact build: ${fmt(pgFull.ms / 1000, 1)} s`);
+  log(`measuring on PostgreSQL…`);
+  pgLat = await latencies(pgUrl);
+  const now = new Date().toISOString();
+  await pgStore.db.updateTable('b24_deal').set({ synced_at: now }).where('portal_id', '=', portalId).where('id', 'in', pick).execute();
+  await pgStore.db.insertInto('sync_run').values({ portal_id: portalId, mode: 'incremental', status: 'finished', started_at: now, finished_at: now, requests: 0, entities: '{}', error: null }).execute();
+  pgInc = await build(pgStore, 'incremental');
+  await pgStore.close();
+}
+await lite.close();
+
+// ---- report ----
+log('');
+log(`LATENCY — one year (${YEAR.from} … ${YEAR.to}), ms through HTTP, ${REQUESTS} requests per endpoint, ${CONNECTIONS} in flight`);
+const header = ['endpoint', 'target p95', 'SQLite p50', 'SQLite p95', ...(pgLat ? ['PG p50', 'PG p95', 'PG/SQLite p95'] : []), 'met (SQLite)'];
+log(header.join(' | '));
+let misses = 0;
+for (const e of endpoints) {
+  const l = liteLat.get(e.name)!;
+  const p = pgLat?.get(e.name);
+  const met = l.p95 <= e.target;
+  if (!met) misses++;
+  log([e.name, `≤ ${e.target}`, fmt(l.p50, 1), fmt(l.p95, 1), ...(p ? [fmt(p.p50, 1), fmt(p.p95, 1), `${fmt(p.p95 / l.p95, 2)}×`] : []), met ? 'yes' : 'NO'].join(' | '));
+}
+log(`${endpoints.length - misses} of ${endpoints.length} endpoints within target on SQLite`);
+log('');
+log(`REBUILD — after ${fmt(pick.length)} deals (${fmt(CHANGED * 100, 1)} %) changed; incremental sync ${fmt(incSyncMs / 1000, 1)} s, ${inc.requests} requests`);
+log(['store', 'full build s', 'incremental build s', 'deals examined', 'incremental / full'].join(' | '));
+log(['SQLite', fmt(liteFull.ms / 1000, 2), fmt(liteInc.ms / 1000, 3), fmt(liteInc.deals), `${fmt((liteInc.ms / liteFull.ms) * 100, 2)} %`].join(' | '));
+if (pgFull && pgInc) log(['PostgreSQL', fmt(pgFull.ms / 1000, 2), fmt(pgInc.ms / 1000, 3), fmt(pgInc.deals), `${fmt((pgInc.ms / pgFull.ms) * 100, 2)} %`].join(' | '));
+process.exit(0);
