@@ -32,3 +32,26 @@ export async function spawnEmulator(args: string[]): Promise<EmulatorProcess> {
     banner: out.split('\n').slice(0, 2).join('\n'),
   };
 }
+
+/** What `POST /_emulator/install` answers: a freshly installed app's credentials and tokens. */
+export interface InstalledApp {
+  clientId: string;
+  clientSecret: string;
+  applicationToken: string;
+  accessToken: string;
+  refreshToken: string;
+  expires: number;
+  memberId: string;
+  domain: string;
+  clientEndpoint: string;
+  serverEndpoint: string;
+  scope: string[];
+  userId: number;
+}
+
+/** Installs an app (a new client id) into a running emulator. */
+export async function installApp(url: string, clientId: string): Promise<InstalledApp> {
+  const res = await fetch(`${url}/_emulator/install`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ clientId }) });
+  if (!res.ok) throw new Error(`install: HTTP ${res.status} ${await res.text()}`);
+  return res.json() as Promise<InstalledApp>;
+}

@@ -29,7 +29,7 @@ import { KpiRegistry } from '../src/kpi/registry.js';
 import { signSession } from '../src/portal-app/session.js';
 import { SyncEngine } from '../src/sync/engine.js';
 import { commandString } from '../src/sync/rest.js';
-import { spawnEmulator } from './emulator-process.js';
+import { installApp, spawnEmulator } from './emulator-process.js';
 
 const { values } = parseArgs({
   options: {
@@ -57,32 +57,12 @@ log(`bench:kpi — scale ${values.scale}, seed ${values.seed}; generating the po
 const emu = await spawnEmulator(['--scale', values.scale!, '--seed', values.seed!, '--limits', 'off']);
 log(emu.banner);
 
-interface Installed {
-  clientId: string;
-  clientSecret: string;
-  applicationToken: string;
-  accessToken: string;
-  refreshToken: string;
-  expires: number;
-  memberId: string;
-  domain: string;
-  clientEndpoint: string;
-  serverEndpoint: string;
-  scope: string[];
-  userId: number;
-}
-async function install(clientId: string): Promise<Installed> {
-  const res = await fetch(`${emu.url}/_emulator/install`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ clientId }) });
-  if (!res.ok) throw new Error(`install: HTTP ${res.status} ${await res.text()}`);
-  return res.json() as Promise<Installed>;
-}
-
 mkdirSync('data/bench', { recursive: true });
 const SQLITE_PATH = 'data/bench/kpi.db';
 for (const suffix of ['', '-wal', '-shm']) rmSync(SQLITE_PATH + suffix, { force: true });
 const lite = openStore(`file:${SQLITE_PATH}`);
 await migrate(lite);
-const inst = await install('local.bench.kpi');
+const inst = await installApp(emu.url, 'local.bench.kpi');
 const portalId = inst.memberId;
 const portals = new PortalRepo(lite.db, new SecretBox(APP_SECRET));
 await portals.registerOAuth({
