@@ -9,6 +9,10 @@ import type { RestrictionParams } from '@bitrix24/b24jssdk';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import qs from 'qs';
+import { BiConnector, type ConnectorOptions } from './bi/connector.js';
+import { BiRegistrar } from './bi/register.js';
+import { biRoutes } from './bi/routes.js';
+import { BiStore } from './bi/store.js';
 import { PortalClients } from './bitrix/client.js';
 import type { Config } from './config.js';
 import { migrate, openStore, type Store } from './db/database.js';
@@ -19,6 +23,7 @@ import { b24Routes } from './http/b24.js';
 import { errorHandler, notFoundHandler, AppError } from './http/errors.js';
 import { CSP_DIRECTIVES, pageRoutes, type DemoFrame } from './http/pages.js';
 import { sessionRoutes } from './http/session.js';
+import { registry } from './kpi/services.js';
 import { EventIntake } from './portal-app/events.js';
 import { Installer, type InstallStep } from './portal-app/install.js';
 import { loadManifest, type Manifest } from './portal-app/manifest.js';
@@ -65,8 +70,10 @@ export interface AppOptions {
   sync?: SyncOptions;
   eventCoalesceMs?: number;
   rateLimits?: Partial<RateLimits>;
-  /** Extra idempotent install steps (the BI Builder connector registers itself here). */
+  /** Extra idempotent install steps (the BI Builder connector's own step always runs first). */
   installSteps?: InstallStep[];
+  /** BI Builder connector tuning (tests shrink its keyset pages). */
+  bi?: ConnectorOptions;
   sessionTtlSec?: number;
   streamPollMs?: number;
   /** Behind a reverse proxy: take the client address from X-Forwarded-For. */
@@ -202,6 +209,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     },
   );
   const intake = new EventIntake({ db, portals, clients, queue, log });
+  // BI Builder: the connector serves /bi/*, and registers itself in the portal at every install.
+  const biConnector = new BiConnector(db, store.dialect, new BiStore(db, new SecretBox(config.APP_SECRET)), registry, opts.bi);
+  const biRegistrar = new BiRegistrar({ store: biConnector.store, datasets: biConnector.datasets, publicUrl: config.PUBLIC_URL, log });
   const installer = new Installer({
     db,
     portals,
@@ -212,7 +222,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     oauthApp,
     allowInsecure,
     log,
-    steps: opts.installSteps ?? [],
+    steps: [biRegistrar.installStep(), ...(opts.installSteps ?? [])],
   });
   const services: AppServices = {
     portals,
@@ -230,6 +240,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     },
   };
   app.decorate('services', services);
+  app.decorate('bi', { connector: biConnector, registrar: biRegistrar, clients });
   const apiRoutes: ApiRoute[] = [];
   app.decorate('apiRoutes', apiRoutes);
   app.addHook('onClose', async () => {
@@ -241,6 +252,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // Routes.
   await app.register(b24Routes, { manifest, installer, intake, rateLimits: { install: limits.install, events: limits.events } });
   await app.register(pageRoutes, { db, portals, manifest, ...(opts.demo ? { demo: opts.demo } : {}) });
+  await app.register(biRoutes, { connector: biConnector });
   await app.register(sessionRoutes, {
     db,
     portals,

@@ -7,6 +7,7 @@ import type { PortalRepo } from '../../db/portals.js';
 import type { Database } from '../../db/schema.js';
 import type { SyncControl } from '../../portal-app/sync-control.js';
 import { authPlugin } from '../auth.js';
+import { biRoutes } from './bi.js';
 import { kpiRoutes } from './kpi.js';
 import { planRoutes } from './plans.js';
 import { settingsRoutes } from './settings.js';
@@ -30,7 +31,7 @@ export interface ApiRoute {
   schema: unknown;
 }
 
-const API_ROUTES: FastifyPluginAsync<ApiDeps>[] = [syncRoutes, kpiRoutes, settingsRoutes, planRoutes];
+const API_ROUTES: FastifyPluginAsync<ApiDeps>[] = [syncRoutes, kpiRoutes, settingsRoutes, planRoutes, biRoutes];
 
 export async function registerApi(app: FastifyInstance, deps: ApiDeps & { appSecret: string }, registered: ApiRoute[]): Promise<void> {
   await app.register(

@@ -1,0 +1,207 @@
+// The app's side of BI Builder's external-connector protocol (reference bi-builder-connector.md §1):
+// authentication by the source's secret, the table list, table descriptions and the data itself,
+// streamed. Routes (src/bi/routes.ts) only parse bodies and hand over.
+import { Readable } from 'node:stream';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { today } from '../clinic/calendar.js';
+import type { Dialect } from '../db/database.js';
+import type { Database } from '../db/schema.js';
+import { AppError } from '../http/errors.js';
+import { namesFor } from '../kpi/names.js';
+import type { KpiRegistry } from '../kpi/registry.js';
+import { clinicServices } from '../kpi/services.js';
+import { buildDatasets, type BiDataset, type BiField, type BiType } from './datasets.js';
+import { compileFilter, FilterError } from './filter.js';
+import { asList, FormError, type FormMap, type FormValue } from './form.js';
+import type { BiStore } from './store.js';
+
+/** The one setting the connector declares: the source's secret, echoed as `connection[token]`. */
+export const SECRET_CODE = 'token';
+
+export interface ConnectorOptions {
+  /** Rows per keyset page: one short query each, written out before the next is read. */
+  batchRows?: number;
+}
+
+export interface StreamStats {
+  /** Data responses still reading the store. */
+  open: number;
+  /** Pages read since start. */
+  pages: number;
+}
+
+const bad = (message: string) => new AppError(400, 'invalid_request', message);
+
+/** JSON text of a value of a field type (dates as stored: `YYYY-MM-DD`; datetimes `YYYY-MM-DD HH:MM:SS`). */
+function formatter(type: BiType): (v: unknown) => string {
+  switch (type) {
+    case 'int':
+      return (v) => {
+        if (v === null || v === undefined) return 'null';
+        const n = typeof v === 'number' ? v : Number(v);
+        return Number.isFinite(n) ? String(Math.trunc(n)) : 'null';
+      };
+    case 'double':
+      return (v) => {
+        if (v === null || v === undefined) return 'null';
+        const n = typeof v === 'number' ? v : Number(v);
+        return Number.isFinite(n) ? String(n) : 'null';
+      };
+    case 'string':
+      return (v) => (v === null || v === undefined ? 'null' : JSON.stringify(String(v)));
+    case 'date':
+      return (v) => (v === null || v === undefined ? 'null' : JSON.stringify(String(v).slice(0, 10)));
+    case 'datetime':
+      return (v) => (v === null || v === undefined ? 'null' : JSON.stringify(String(v).replace('T', ' ').slice(0, 19)));
+  }
+}
+
+export interface DataRequest {
+  dataset: BiDataset;
+  columns: { header: string; field: BiField }[];
+  where: RawBuilder<unknown> | null;
+  /** 0 = every row (BI Builder's `limit=0`, §1.7). */
+  limit: number;
+}
+
+export class BiConnector {
+  readonly datasets: BiDataset[];
+  private readonly byName: Map<string, BiDataset>;
+  private readonly batchRows: number;
+  readonly stats: StreamStats = { open: 0, pages: 0 };
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+    readonly store: BiStore,
+    registry: KpiRegistry,
+    opts: ConnectorOptions = {},
+  ) {
+    this.datasets = buildDatasets(registry);
+    this.byName = new Map(this.datasets.map((d) => [d.name, d]));
+    this.batchRows = opts.batchRows ?? 5000;
+  }
+
+  /** 401 unless `connection[token]` is this portal's source secret. Same answer for an unknown portal. */
+  async authorize(portalId: string | undefined, body: FormMap): Promise<string> {
+    const conn = body.get('connection');
+    const token = conn instanceof Map ? conn.get(SECRET_CODE) : undefined;
+    const ok = await this.store.verify(portalId ?? '', typeof token === 'string' ? token : undefined);
+    if (!ok || !portalId) throw new AppError(401, 'bi_unauthorized', 'the connection token is missing or does not match the BI Builder source of this portal');
+    return portalId;
+  }
+
+  tables(search: string | undefined): { code: string; title: string }[] {
+    const q = (search ?? '').trim().toLowerCase();
+    return this.datasets
+      .filter((d) => !q || d.name.includes(q) || d.title.toLowerCase().includes(q) || d.description.toLowerCase().includes(q))
+      .map((d) => ({ code: d.name, title: d.title }));
+  }
+
+  private dataset(table: FormValue | undefined): BiDataset {
+    if (typeof table !== 'string' || table === '') throw bad('table: missing (the dataset code)');
+    const d = this.byName.get(table);
+    if (!d) throw bad(`table: unknown table "${table.slice(0, 60)}"; the tables are ${[...this.byName.keys()].join(', ')}`);
+    return d;
+  }
+
+  describe(table: FormValue | undefined): { code: string; name: string; type: BiType }[] {
+    return this.dataset(table).fields.map((f) => ({ code: f.code, name: f.title, type: f.type }));
+  }
+
+  /** Validates a urlData body into a query: a 400 naming the problem before any byte is sent. */
+  plan(body: FormMap): DataRequest {
+    try {
+      const dataset = this.dataset(body.get('table'));
+      const byCode = new Map(dataset.fields.map((f) => [f.code, f]));
+      // mapFields: externalCode → dataset NAME. Ours are identical, but a renamed field (supportMapping)
+      // still resolves; codes we no longer have are ignored (a dataset registered by an older version).
+      const byName = new Map<string, BiField>();
+      const map = body.get('mapFields');
+      if (map !== undefined) {
+        if (typeof map === 'string') throw bad('mapFields must be an array (mapFields[CODE]=NAME)');
+        for (const [code, name] of map) {
+          const f = byCode.get(code);
+          if (f && typeof name === 'string' && name) byName.set(name, f);
+        }
+      }
+      const field = (name: string) => byName.get(name) ?? byCode.get(name);
+      const select = asList(body.get('select'), 'select');
+      let columns: DataRequest['columns'];
+      if (select === undefined) columns = dataset.fields.map((f) => ({ header: f.code, field: f }));
+      else {
+        columns = select.map((s, i) => {
+          if (typeof s !== 'string') throw bad(`select[${i}] must be a field name`);
+          const f = field(s);
+          if (!f) throw bad(`select[${i}]: unknown field "${s.slice(0, 60)}" in ${dataset.name}`);
+          return { header: s, field: f };
+        });
+      }
+      const rawLimit = body.get('limit');
+      if (rawLimit !== undefined && (typeof rawLimit !== 'string' || !/^\d{1,9}$/.test(rawLimit))) throw bad('limit must be a non-negative integer');
+      const where = compileFilter({ dialect: this.dialect, field, dataset: dataset.name }, body.get('filter'));
+      return { dataset, columns, where, limit: rawLimit === undefined ? 0 : Number(rawLimit) };
+    } catch (e) {
+      if (e instanceof FilterError || e instanceof FormError) throw bad(e.message);
+      throw e;
+    }
+  }
+
+  /**
+   * The answer `[[header…], [row…], …]` as a stream: the header first, then one chunk per page of
+   * rows, each read only when the previous one was taken by the socket (backpressure). A client that
+   * goes away destroys the stream, which ends the generator: no further page is read.
+   */
+  async stream(portalId: string, req: DataRequest): Promise<Readable> {
+    const { settings, syncedAt } = await clinicServices(this.db).facts.ensureFresh(portalId);
+    if (!syncedAt) throw new AppError(503, 'not_synced', 'the portal has no finished sync yet: the clinic data is not there to serve');
+    const [doctorNames, directionNames] = await Promise.all([
+      namesFor(this.db, portalId, 'doctor', settings, ['*']),
+      namesFor(this.db, portalId, 'direction', settings, ['*']),
+    ]);
+    const source = req.dataset.source({ portalId, dialect: this.dialect, doctorNames, directionNames, today: today(settings.timeZone) });
+    const fmt = req.columns.map((c) => formatter(c.field.type));
+    const cols = sql.join(req.columns.map((c, i) => sql`${sql.raw(c.field.expr)} AS ${sql.raw(`c${i}`)}`));
+    const n = req.columns.length;
+    const rowText = (r: Record<string, unknown>) => {
+      let s = '[';
+      for (let i = 0; i < n; i++) s += (i ? ',' : '') + fmt[i]!(r[`c${i}`]);
+      return `${s}]`;
+    };
+    const where = req.where ?? sql`1 = 1`;
+    const header = `[${JSON.stringify(req.columns.map((c) => c.header))}`;
+    const { db, stats, batchRows } = this;
+    const key = req.dataset.key;
+
+    async function* pages(): AsyncGenerator<string> {
+      stats.open++;
+      try {
+        yield header;
+        let left = req.limit > 0 ? req.limit : Infinity;
+        if (!key) {
+          const lim = Number.isFinite(left) ? sql`LIMIT ${left}` : sql``;
+          const res = await sql<Record<string, unknown>>`SELECT ${cols} FROM ${source} f WHERE ${where} ORDER BY ${sql.raw(req.dataset.order ?? '1')} ${lim}`.execute(db);
+          stats.pages++;
+          for (let i = 0; i < res.rows.length; i += batchRows) yield ',' + res.rows.slice(i, i + batchRows).map(rowText).join(',');
+        } else {
+          let last: number | null = null;
+          while (left > 0) {
+            const take = Math.min(batchRows, left);
+            const after: RawBuilder<unknown> = last === null ? sql`` : sql`AND ${sql.raw(key)} > ${last}`;
+            const res: { rows: Record<string, unknown>[] } = await sql<Record<string, unknown>>`SELECT ${sql.raw(key)} AS k__, ${cols} FROM ${source} f WHERE ${where} ${after} ORDER BY ${sql.raw(key)} LIMIT ${take}`.execute(db);
+            stats.pages++;
+            if (res.rows.length === 0) break;
+            yield ',' + res.rows.map(rowText).join(',');
+            left -= res.rows.length;
+            if (res.rows.length < take) break;
+            last = Number(res.rows[res.rows.length - 1]!.k__);
+          }
+        }
+        yield ']';
+      } finally {
+        stats.open--;
+      }
+    }
+    return Readable.from(pages(), { objectMode: false, highWaterMark: 64 * 1024 });
+  }
+}
