@@ -1,10 +1,11 @@
 // The pages Bitrix24 opens in its iframe: the main page (DEFAULT) and the manifest's placements,
-// opened by POST (reference §5.2), and the install page. Until the Vue dashboard lands they are one
-// small HTML page whose script (src/portal-app/page/main.ts, bundled once with esbuild) initialises
-// the SDK frame, opens the session and shows who is looking and how fresh the data is.
+// opened by POST (reference §5.2), are the Vue dashboard built into frontend/dist (frontend/build.mjs);
+// the install page is one small HTML page whose script (src/portal-app/page/main.ts, bundled once with
+// esbuild) initialises the SDK frame and calls installFinish.
 //
 // Framing: `frame-ancestors` names only the origin of a portal that installed the app — found by the
 // member_id Bitrix24 posts, or the DOMAIN it puts in the query — so no other site can frame us.
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -14,6 +15,7 @@ import type { PortalRepo } from '../db/portals.js';
 import type { Database } from '../db/schema.js';
 import type { Manifest } from '../portal-app/manifest.js';
 import { portalIdsByDomain } from '../portal-app/store.js';
+import { AppError } from './errors.js';
 
 /** The Content-Security-Policy of every response; pages replace frame-ancestors. */
 export const CSP_DIRECTIVES: Record<string, string[]> = {
@@ -29,8 +31,8 @@ export const CSP_DIRECTIVES: Record<string, string[]> = {
   'frame-ancestors': ["'none'"],
 };
 
-export function framingCsp(origins: string[]): string {
-  const d = { ...CSP_DIRECTIVES, 'frame-ancestors': origins.length ? [...new Set(origins)] : ["'none'"] };
+export function framingCsp(origins: string[], extra: Record<string, string[]> = {}): string {
+  const d = { ...CSP_DIRECTIVES, ...extra, 'frame-ancestors': origins.length ? [...new Set(origins)] : ["'none'"] };
   return Object.entries(d)
     .map(([k, v]) => `${k} ${v.join(' ')}`)
     .join('; ');
@@ -106,10 +108,29 @@ export function pageScript(): Promise<string> {
   return bundle;
 }
 
+/** The built dashboard (frontend/build.mjs writes it on install and before start). */
+export const DASHBOARD_DIST = fileURLToPath(new URL('../../frontend/dist/', import.meta.url));
+/** ApexCharts writes style attributes into its SVG; scripts stay 'self' only. */
+const DASHBOARD_CSP = { 'style-src': ["'self'", "'unsafe-inline'"] };
+
+/** Read on every request (it is small): a rebuild changes the hashed asset names it points to. */
+async function dashboardPage(o: { lang: PageLang; demo: boolean }): Promise<string> {
+  const html = await readFile(`${DASHBOARD_DIST}index.html`, 'utf8');
+  // The page reads its language (until the SDK tells the portal's) and the demo flag from <body>.
+  return html.replace('<body>', `<body data-lang="${o.lang}" data-mode="${o.demo ? 'demo' : 'portal'}">`);
+}
+
 export interface PageDeps {
   db: Kysely<Database>;
   portals: PortalRepo;
   manifest: Manifest;
+  /** Demo mode: the page may run outside a portal frame, as the demo portal's administrator. */
+  demo?: DemoFrame;
+}
+
+/** What the demo's emulated portal would give the page in its frame: the administrator's token. */
+export interface DemoFrame {
+  frameAuth(): Promise<{ accessToken: string; memberId: string; domain: string }> | { accessToken: string; memberId: string; domain: string };
 }
 
 export const pageRoutes: FastifyPluginAsyncTypebox<PageDeps> = async (app, deps) => {
@@ -131,15 +152,41 @@ export const pageRoutes: FastifyPluginAsyncTypebox<PageDeps> = async (app, deps)
   const paths = [deps.manifest.paths.handler, ...deps.manifest.placements.map((p) => p.path)];
   const page = async (req: FastifyRequest<{ Querystring: Static<typeof FrameQuery>; Body: Static<typeof PageBody> | undefined }>, reply: FastifyReply) => {
     const origins = await portalOrigins(req.body?.member_id, req.query.DOMAIN);
-    reply.header('content-security-policy', framingCsp(origins));
+    reply.header('content-security-policy', framingCsp(origins, DASHBOARD_CSP));
     reply.header('cache-control', 'no-store');
-    return reply.type('text/html; charset=utf-8').send(renderPage({ kind: 'main', lang: req.query.LANG === 'en' ? 'en' : 'ru' }));
+    let html: string;
+    try {
+      html = await dashboardPage({ lang: req.query.LANG === 'en' ? 'en' : 'ru', demo: deps.demo !== undefined });
+    } catch {
+      throw new AppError(503, 'dashboard_not_built', 'the dashboard is not built: run `npm ci` (or `node frontend/build.mjs`) and restart');
+    }
+    return reply.type('text/html; charset=utf-8').send(html);
   };
   for (const url of paths) {
     // Bitrix24 opens these by POST (§5.2); GET serves reloads and the install page's hand-over.
     app.get(url, { schema: { querystring: FrameQuery } }, page);
     app.post(url, { bodyLimit: 64 * 1024, schema: { querystring: FrameQuery, body: PageBody } }, page);
   }
+
+  if (deps.demo) {
+    // Only in demo mode (a generated clinic on an emulated portal, on this machine): the page opened
+    // outside a frame gets the demo administrator's frame token and opens a session as in a portal.
+    const demo = deps.demo;
+    app.post('/demo/frame-auth', { schema: {} }, async (_req, reply) => reply.header('cache-control', 'no-store').send(await demo.frameAuth()));
+  }
+
+  // The dashboard's built files: content-hashed names, so they may be cached for good.
+  app.get('/assets/:file', { schema: { params: Type.Object({ file: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,128}\\.(js|css|svg|woff2)$' }) }) } }, async (req, reply) => {
+    const file = req.params.file;
+    let body: Buffer;
+    try {
+      body = await readFile(`${DASHBOARD_DIST}assets/${file}`);
+    } catch {
+      throw new AppError(404, 'not_found', `no asset ${file}`);
+    }
+    const type = file.endsWith('.js') ? 'text/javascript; charset=utf-8' : file.endsWith('.css') ? 'text/css; charset=utf-8' : file.endsWith('.svg') ? 'image/svg+xml' : 'font/woff2';
+    return reply.type(type).header('cache-control', 'public, max-age=31536000, immutable').send(body);
+  });
 
   app.get('/assets/app-page.js', async (_req, reply) =>
     reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-cache').send(await pageScript()),

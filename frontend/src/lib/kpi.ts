@@ -1,0 +1,21 @@
+// Fetching KPIs for panels: the URL from the shared filters, and the freshness of what was shown
+// (every answer carries the time of the sync that produced it).
+import { ref } from 'vue';
+import type { AppContext } from './context.js';
+import { kpiUrl, type Filters, type KpiRequest } from './filters.js';
+import type { Range } from './period.js';
+import type { KpiResult } from './types.js';
+
+/** The newest `syncedAt` among the answers on screen (the freshness line). */
+export const syncedAt = ref<string | null>(null);
+
+export async function fetchKpi(app: AppContext, req: KpiRequest, range: Range, f: Filters, signal?: AbortSignal): Promise<KpiResult> {
+  const r = await app.api.get<KpiResult>(kpiUrl(req, range, f, app.lang), signal);
+  if (r.syncedAt && (!syncedAt.value || r.syncedAt > syncedAt.value)) syncedAt.value = r.syncedAt;
+  return r;
+}
+
+/** Name of a dimension value, "Не указан" for the rows without one. */
+export function dimName(v: { id: string | null; name: string | null } | undefined, none: string): string {
+  return v?.name ?? v?.id ?? none;
+}
