@@ -63,8 +63,10 @@ interface Stream {
 /** Rows per group the group size aims at: ten pages, so a group's last, partial page is a small
  *  share of it, while its pages (read one per batch) do not keep a unit open for long. */
 const TARGET_ROWS_PER_GROUP = 500;
-/** Deals per command, at most: each is one PHP input variable of the command (max_input_vars). */
-const MAX_DEALS_PER_GROUP = 200;
+/** Deals per command, at most. Every page of a group carries all its deal IDs (~37 bytes each in the
+ *  command string), so bigger groups trade upload for fewer partial pages. Measured on the clinic
+ *  (141 044 deals, 2.3 rows each): 100 → 205 requests, 150 → 200, 200 → 199. */
+const MAX_DEALS_PER_GROUP = 150;
 const MIN_DEALS_PER_GROUP = 20;
 
 /**
