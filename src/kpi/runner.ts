@@ -91,11 +91,16 @@ export class KpiRunner {
     const localToday = q.today ?? today(settings.timeZone);
 
     const exec = (period: Period, dim: Dimension | null) => this.query(def, portalId, period, dim, q.filters ?? {}, params, localToday);
-    const [total, rows] = await Promise.all([exec(q.period, null), by ? exec(q.period, by) : Promise.resolve([])]);
+    // An additive KPI whose rows carry only a value: its total is their sum, one scan instead of two.
+    const both = async (period: Period): Promise<[RawRow[], RawRow[]]> => {
+      if (!by) return [await exec(period, null), []];
+      const rows = await exec(period, by);
+      const onlyValue = rows.every((r) => Object.keys(r).length === 2);
+      return [def.additive && def.shape === 'plain' && onlyValue ? sumRows(rows) : await exec(period, null), rows];
+    };
+    const [total, rows] = await both(q.period);
     const cmp = q.compare ? comparePeriod(q.period, q.compare) : null;
-    const [cTotal, cRows] = cmp
-      ? await Promise.all([exec(cmp.period, null), by ? exec(cmp.period, by) : Promise.resolve([])])
-      : [[], []];
+    const [cTotal, cRows] = cmp ? await both(cmp.period) : [[], []];
 
     const result: KpiResult = {
       kpi: { id: def.id, label: def.label[lang], unit: def.unit },
@@ -187,6 +192,12 @@ function resolveParams(def: KpiDefinition, given: Record<string, string>): Recor
     out[p.name] = v;
   }
   return out;
+}
+
+/** The total row of an additive KPI from its rows' values. */
+function sumRows(rows: RawRow[]): RawRow[] {
+  if (rows.length === 0) return [];
+  return [{ dim: null, value: rows.reduce((s, r) => s + (toNumber(r.value) ?? 0), 0) }];
 }
 
 function keyOf(dim: unknown): string {
