@@ -6,7 +6,9 @@
 -- @additive yes
 -- @dimensions doctor, direction, source, day, week, month
 -- @definition Patients whose first-ever visit (whole history, any doctor) is in [from, to); by doctor and direction, those of that first visit. kpi.md §2.
-SELECT {{dim}} AS dim, COUNT(DISTINCT f.patient_id) AS value
-FROM clinic_visit f
-WHERE f.portal_id = :portal AND f.visit_date >= :from AND f.visit_date < :to AND f.is_first = 1 {{filters}}
+-- Every patient has exactly one first visit, so counting first visits counts patients: the daily sums
+-- (clinic_visit_day) can answer it.
+SELECT {{dim}} AS dim, SUM(f.new_patients) AS value
+FROM clinic_visit_day f
+WHERE f.portal_id = :portal AND f.visit_date >= :from AND f.visit_date < :to {{filters}}
 GROUP BY {{dim}}

@@ -1,5 +1,5 @@
-// Builds and refreshes a portal's clinic facts (clinic_visit, clinic_service_line, clinic_patient)
-// from the mirror. A refresh is full when the model changed (settings, or the reference data they
+// Builds and refreshes a portal's clinic facts (clinic_visit, clinic_service_line, clinic_patient,
+// and the daily sums clinic_visit_day) from the mirror. A refresh is full when the model changed (settings, or the reference data they
 // read: stage semantics, currency rates, product sections), and otherwise incremental: only the
 // deals a sync wrote since the last build (b24_deal.synced_at) and deals that disappeared, then the
 // aggregates of the patients those deals touch. Each build is one transaction, so readers see the
@@ -17,6 +17,7 @@ const FULL_REBUILD_SHARE = 0.3;
 
 const VISIT_ORDER = loadSqlFile('facts/visit_order.sql');
 const PATIENT = loadSqlFile('facts/patient.sql');
+const VISIT_DAY = loadSqlFile('facts/visit_day.sql');
 
 const DEAL_COLUMNS = [
   'id', 'category_id', 'stage_id', 'stage_semantic_id', 'currency_id', 'opportunity_minor', 'contact_id',
@@ -199,7 +200,7 @@ export class FactBuilder {
   }
 
   private async full(trx: Transaction<Database>, portalId: string, ctx: ModelContext) {
-    for (const t of ['clinic_visit', 'clinic_service_line', 'clinic_patient', 'clinic_dirty_patient'] as const)
+    for (const t of ['clinic_visit', 'clinic_service_line', 'clinic_patient', 'clinic_visit_day', 'clinic_dirty_patient', 'clinic_dirty_day'] as const)
       await trx.deleteFrom(t).where('portal_id', '=', portalId).execute();
     let after = 0;
     let deals = 0;
@@ -261,20 +262,15 @@ export class FactBuilder {
     let visits = 0;
     for (let i = 0; i < ids.length; i += DEAL_CHUNK) {
       const part = ids.slice(i, i + DEAL_CHUNK);
-      // The patients these deals belonged to before (a deal can change patient or stop being a visit).
-      await markDirty(
-        trx,
-        portalId,
-        (
-          await trx
-            .selectFrom('clinic_visit')
-            .select('patient_id')
-            .where('portal_id', '=', portalId)
-            .where('deal_id', 'in', part)
-            .where('patient_id', 'is not', null)
-            .execute()
-        ).map((r) => r.patient_id!),
-      );
+      // The patients and days these deals belonged to before (a deal can change patient or date, or
+      // stop being a visit).
+      const before = await trx
+        .selectFrom('clinic_visit')
+        .select(['patient_id', 'visit_date'])
+        .where('portal_id', '=', portalId)
+        .where('deal_id', 'in', part)
+        .execute();
+      await markDirty(trx, portalId, before);
       await trx.deleteFrom('clinic_visit').where('portal_id', '=', portalId).where('deal_id', 'in', part).execute();
       await trx.deleteFrom('clinic_service_line').where('portal_id', '=', portalId).where('deal_id', 'in', part).execute();
     }
@@ -320,13 +316,15 @@ export class FactBuilder {
       await trx.insertInto('clinic_visit').values(visits.slice(i, i + INSERT_CHUNK)).execute();
     for (let i = 0; i < lines.length; i += INSERT_CHUNK)
       await trx.insertInto('clinic_service_line').values(lines.slice(i, i + INSERT_CHUNK)).execute();
-    await markDirty(trx, portalId, visits.flatMap((v) => (v.patient_id == null ? [] : [v.patient_id])));
+    await markDirty(trx, portalId, visits);
     return visits.length;
   }
 
   private async aggregatePatients(trx: Transaction<Database>, portalId: string): Promise<number> {
     await runSqlFile(trx, VISIT_ORDER, { portal: portalId });
     await runSqlFile(trx, PATIENT, { portal: portalId });
+    await runSqlFile(trx, VISIT_DAY, { portal: portalId });
+    await trx.deleteFrom('clinic_dirty_day').where('portal_id', '=', portalId).execute();
     const n = await trx
       .selectFrom('clinic_dirty_patient')
       .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -337,13 +335,25 @@ export class FactBuilder {
   }
 }
 
-async function markDirty(trx: Transaction<Database>, portalId: string, patientIds: number[]): Promise<void> {
-  const unique = [...new Set(patientIds)];
-  for (let i = 0; i < unique.length; i += INSERT_CHUNK)
+/** Marks the patients and days of these visits for the aggregate step. */
+async function markDirty(
+  trx: Transaction<Database>,
+  portalId: string,
+  visits: readonly { patient_id?: number | null; visit_date: string }[],
+): Promise<void> {
+  const patients = [...new Set(visits.flatMap((v) => (v.patient_id == null ? [] : [v.patient_id])))];
+  for (let i = 0; i < patients.length; i += INSERT_CHUNK)
     await trx
       .insertInto('clinic_dirty_patient')
-      .values(unique.slice(i, i + INSERT_CHUNK).map((patient_id) => ({ portal_id: portalId, patient_id })))
+      .values(patients.slice(i, i + INSERT_CHUNK).map((patient_id) => ({ portal_id: portalId, patient_id })))
       .onConflict((oc) => oc.columns(['portal_id', 'patient_id']).doNothing())
+      .execute();
+  const days = [...new Set(visits.map((v) => v.visit_date))];
+  for (let i = 0; i < days.length; i += INSERT_CHUNK)
+    await trx
+      .insertInto('clinic_dirty_day')
+      .values(days.slice(i, i + INSERT_CHUNK).map((visit_date) => ({ portal_id: portalId, visit_date })))
+      .onConflict((oc) => oc.columns(['portal_id', 'visit_date']).doNothing())
       .execute();
 }
 

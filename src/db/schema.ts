@@ -297,6 +297,26 @@ export interface ClinicPatientTable {
   return_days_doctor: number | null;
 }
 
+/** clinic_visit summed per local day and (doctor, direction, source). */
+export interface ClinicVisitDayTable {
+  portal_id: string;
+  visit_date: string;
+  doctor_id: string | null;
+  direction_id: string | null;
+  source_id: string | null;
+  visit_week: string;
+  visit_month: string;
+  visits: number;
+  revenue_minor: number;
+  /** Visits that are a patient's first-ever visit. */
+  new_patients: number;
+}
+
+export interface ClinicDirtyDayTable {
+  portal_id: string;
+  visit_date: string;
+}
+
 export interface ClinicDirtyPatientTable {
   portal_id: string;
   patient_id: number;
@@ -340,6 +360,8 @@ export interface Database {
   clinic_visit: ClinicVisitTable;
   clinic_service_line: ClinicServiceLineTable;
   clinic_patient: ClinicPatientTable;
+  clinic_visit_day: ClinicVisitDayTable;
+  clinic_dirty_day: ClinicDirtyDayTable;
   clinic_dirty_patient: ClinicDirtyPatientTable;
   clinic_build: ClinicBuildTable;
 }

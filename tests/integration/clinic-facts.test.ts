@@ -44,6 +44,17 @@ describe.each(DIALECTS)('clinic facts on %s', (dialect) => {
   const linesNow = () =>
     store.db.selectFrom('clinic_service_line').selectAll().where('portal_id', '=', portalId).orderBy('row_id').execute();
 
+  const daysNow = () =>
+    store.db
+      .selectFrom('clinic_visit_day')
+      .select(['visit_date', 'doctor_id', 'direction_id', 'source_id', 'visits', 'revenue_minor', 'new_patients'])
+      .where('portal_id', '=', portalId)
+      .orderBy('visit_date')
+      .orderBy('doctor_id')
+      .orderBy('direction_id')
+      .orderBy('source_id')
+      .execute();
+
   it('a full build equals the generator’s visits and first visits', async () => {
     const r = await facts.refresh(portalId);
     expect(r.kind).toBe('full');
@@ -117,7 +128,7 @@ describe.each(DIALECTS)('clinic facts on %s', (dialect) => {
     expect(inc.kind).toBe('incremental');
     // Deals examined: the changed ones and the deleted ones, not the portal.
     expect(inc.deals).toBeLessThanOrEqual(10);
-    const after = { visits: await visitsNow(), lines: await linesNow(), patients: await patientsNow() };
+    const after = { visits: await visitsNow(), lines: await linesNow(), patients: await patientsNow(), days: await daysNow() };
     expect(after.visits.find((v) => v.deal_id === moved!.dealId)).toBeUndefined();
     expect(after.visits.find((v) => v.deal_id === deleted!.dealId)).toBeUndefined();
     expect(after.visits.find((v) => v.deal_id === edited!.dealId)?.revenue_minor).toBe(2_469_134);
@@ -134,5 +145,6 @@ describe.each(DIALECTS)('clinic facts on %s', (dialect) => {
     expect(await visitsNow()).toEqual(after.visits);
     expect(await linesNow()).toEqual(after.lines);
     expect(await patientsNow()).toEqual(after.patients);
+    expect(await daysNow()).toEqual(after.days);
   });
 });

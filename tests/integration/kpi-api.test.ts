@@ -173,12 +173,13 @@ describe.each(DIALECTS)('KPI API on %s', (dialect) => {
     const r = await get('/api/v1/doctor-signal?from=2026-01-01&to=2026-02-01&days=30');
     expect(r.statusCode).toBe(200);
     const s = r.json();
-    // New patients: doctor 10 → 1, doctor 11 → 1; median 1; nobody is above it.
+    // New patients: doctor 10 → 1, doctor 11 → 1, doctor 12 → 0; median 1; nobody is above it.
     expect(s.medianNewPatients).toBe(1);
     expect(s.clinicReturnRate).toBe(0);
     expect(s.rows.map((x: { doctor: { id: string }; flagged: boolean }) => [x.doctor.id, x.flagged])).toEqual([
       ['10', false],
       ['11', false],
+      ['12', false],
     ]);
   });
 });

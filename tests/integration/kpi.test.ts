@@ -74,9 +74,11 @@ describe.each(DIALECTS)('KPIs of the hand-built clinic on %s', (dialect) => {
       ['11', 1500],
     ]);
     const n = await run('new_patients', { by: 'doctor' });
+    // Doctor 12 saw only a returning patient: a row with 0.
     expect(n.rows.map((x) => [x.doctor?.id, x.value])).toEqual([
       ['10', 1],
       ['11', 1],
+      ['12', 0],
     ]);
     const d = await run('visits', { by: 'direction' });
     expect(d.rows.map((x) => [x.direction, x.value])).toEqual([
