@@ -182,4 +182,28 @@ describe.each(DIALECTS)('KPI API on %s', (dialect) => {
       ['12', false],
     ]);
   });
+
+  it('flags a doctor with many new patients who do not come back', async () => {
+    // Three more January first visits with doctor 11 (D21–D23, patients 201–203) that never return.
+    const now = new Date().toISOString();
+    const base = await store.db.selectFrom('b24_deal').selectAll().where('portal_id', '=', PORTAL).where('id', '=', 4).executeTakeFirstOrThrow();
+    await store.db
+      .insertInto('b24_deal')
+      .values([21, 22, 23].map((id, i) => ({ ...base, id, contact_id: 201 + i, closedate: `2026-01-0${5 + i}`, begindate: `2026-01-0${5 + i}`, synced_at: now })))
+      .execute();
+    await store.db
+      .insertInto('sync_run')
+      .values({ portal_id: PORTAL, mode: 'incremental', status: 'finished', started_at: now, finished_at: now, requests: 1, entities: '{}', error: null })
+      .execute();
+    const s = (await get('/api/v1/doctor-signal?from=2026-01-01&to=2026-02-01&days=90')).json();
+    // New patients: 10 → 1, 11 → 4, 12 → 0 (median 1). Returned within 90 days: 100 (doctor 10) and
+    // 101 (doctor 11): the clinic 2 of 5 = 0.4, doctor 11 1 of 4 = 0.25 < 0.4 − 0.1.
+    expect(s.medianNewPatients).toBe(1);
+    expect(s.clinicReturnRate).toBe(0.4);
+    expect(s.rows.map((x: { doctor: { id: string }; newPatients: number; returnRate: number | null; flagged: boolean }) => [x.doctor.id, x.newPatients, x.returnRate, x.flagged])).toEqual([
+      ['11', 4, 0.25, true],
+      ['10', 1, 1, false],
+      ['12', 0, null, false],
+    ]);
+  });
 });
