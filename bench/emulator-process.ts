@@ -1,6 +1,7 @@
 // Starts the emulator CLI in a process of its own, as it runs beside a benchmarked client: the
 // client's JSON parsing must not share the emulator's CPU. Resolves once it listens.
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { PortalRepo } from '../src/db/portals.js';
 
 export interface EmulatorProcess {
   child: ChildProcess;
@@ -54,4 +55,33 @@ export async function installApp(url: string, clientId: string): Promise<Install
   const res = await fetch(`${url}/_emulator/install`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ clientId }) });
   if (!res.ok) throw new Error(`install: HTTP ${res.status} ${await res.text()}`);
   return res.json() as Promise<InstalledApp>;
+}
+
+/** Starts a bench server script (it prints `listening <url>` when ready) in a process of its own. */
+export async function spawnServer(script: string, env: Record<string, string>): Promise<{ child: ChildProcess; base: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const base = await new Promise<string>((resolve, reject) => {
+    let text = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      text += d.toString();
+      const m = /listening (\S+)/.exec(text);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code}: ${text}`)));
+  });
+  return { child, base };
+}
+
+/** Registers an app installed by `installApp` as a portal of a store, the way the app's install does. */
+export async function registerInstalled(portals: PortalRepo, inst: InstalledApp): Promise<void> {
+  await portals.registerOAuth({
+    portalId: inst.memberId,
+    domain: inst.domain,
+    clientEndpoint: inst.clientEndpoint,
+    serverEndpoint: inst.serverEndpoint,
+    scope: inst.scope,
+    userId: inst.userId,
+    tokens: { accessToken: inst.accessToken, refreshToken: inst.refreshToken, expiresAt: inst.expires },
+    applicationToken: inst.applicationToken,
+  });
 }

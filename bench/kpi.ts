@@ -14,7 +14,6 @@
 //              bench_kpi), its full build and the same latencies side by side.
 // Usage: npm run bench:kpi [-- --scale network|clinic --seed 1 --requests 200 --connections 2
 //          --changed 0.01 --skip-pg]
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ParamsFactory, type RestrictionParams } from '@bitrix24/b24jssdk';
@@ -29,7 +28,7 @@ import { KpiRegistry } from '../src/kpi/registry.js';
 import { signSession } from '../src/portal-app/session.js';
 import { SyncEngine } from '../src/sync/engine.js';
 import { commandString } from '../src/sync/rest.js';
-import { installApp, spawnEmulator } from './emulator-process.js';
+import { installApp, registerInstalled, spawnEmulator, spawnServer } from './emulator-process.js';
 
 const { values } = parseArgs({
   options: {
@@ -65,16 +64,7 @@ await migrate(lite);
 const inst = await installApp(emu.url, 'local.bench.kpi');
 const portalId = inst.memberId;
 const portals = new PortalRepo(lite.db, new SecretBox(APP_SECRET));
-await portals.registerOAuth({
-  portalId,
-  domain: inst.domain,
-  clientEndpoint: inst.clientEndpoint,
-  serverEndpoint: inst.serverEndpoint,
-  scope: inst.scope,
-  userId: inst.userId,
-  tokens: { accessToken: inst.accessToken, refreshToken: inst.refreshToken, expiresAt: inst.expires },
-  applicationToken: inst.applicationToken,
-});
+await registerInstalled(portals, inst);
 const engine = new SyncEngine(
   {
     db: lite.db,
@@ -98,22 +88,7 @@ const liteFull = await build(lite, 'full');
 log(`SQLite full fact build: ${fmt(liteFull.ms / 1000, 1)} s — ${fmt(liteFull.visits)} visits, ${fmt(liteFull.patients)} patients from ${fmt(liteFull.deals)} deals`);
 
 // ---- latency through HTTP ----
-async function startServer(url: string): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/kpi-server.ts'], {
-    env: { ...process.env, DATABASE_URL: url, APP_SECRET },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const base = await new Promise<string>((resolve, reject) => {
-    let text = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      text += d.toString();
-      const m = /listening (\S+)/.exec(text);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${text}`)));
-  });
-  return { child, base };
-}
+const startServer = (url: string) => spawnServer('bench/kpi-server.ts', { DATABASE_URL: url, APP_SECRET });
 
 interface Endpoint {
   name: string;
