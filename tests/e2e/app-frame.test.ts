@@ -1,11 +1,12 @@
 // The app in a real browser (Debian chromium), framed by the emulator's portal page exactly as
 // Bitrix24 frames it. An admin installs it through the install page (iframe POST → the page calls
-// installFinish → the portal reloads), then the main page initialises the SDK, opens a session and
-// shows the user's name and the portal's sync state; a non-admin sees their own name; another site
-// may not frame the app.
+// installFinish → the portal reloads), then the dashboard initialises the SDK, opens a session and
+// shows the user's name, and its Данные view the portal's sync state; a non-admin sees their own name
+// and no admin views; another site may not frame the app.
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Frame, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDashboard } from '../../frontend/build.mjs';
 import type { RunningEmulator } from '../../src/emulator/server.js';
 import { startApp, startPortal, waitFor, type AppHarness } from '../fixtures/app-harness.js';
 
@@ -20,6 +21,7 @@ describe.skipIf(!HAS_CHROMIUM)('the app inside the portal frame (real Chromium)'
   let context: BrowserContext;
 
   beforeAll(async () => {
+    await buildDashboard({ quiet: true });
     [h, emu] = await Promise.all([startApp('sqlite'), startPortal(51)]);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -56,7 +58,7 @@ describe.skipIf(!HAS_CHROMIUM)('the app inside the portal frame (real Chromium)'
     expect(await h.app.services.portals.get(portalId)).toMatchObject({ status: 'active' });
 
     const frame = await appFrame(page);
-    await frame.waitForSelector('#status[data-state="ready"]', { timeout: 20_000 });
+    await frame.waitForSelector('#status[data-state="ready"]', { state: 'attached', timeout: 20_000 });
     const user = emu.emulator.portal.data.table('user').get(1)!;
     expect(await frame.textContent('#user-name')).toBe(`${user.NAME} ${user.LAST_NAME} (administrator)`);
     expect(await frame.getAttribute('#user-name', 'data-user-id')).toBe('1');
@@ -68,10 +70,12 @@ describe.skipIf(!HAS_CHROMIUM)('the app inside the portal frame (real Chromium)'
     expect([run.mode, run.status]).toEqual(['full', 'finished']);
     await page.goto(frameUrl({ userId: '1' }));
     const again = await appFrame(page);
+    await again.waitForSelector('[data-tab=data]', { timeout: 20_000 });
+    await again.click('[data-tab=data]');
     await again.waitForSelector('#runs table', { timeout: 20_000 });
     expect(await again.getAttribute('#sync-state', 'data-state')).toBe('finished');
     expect(await again.getAttribute('#sync-state', 'data-auth')).toBe('ok');
-    expect(await again.textContent('#sync-state')).toMatch(/^finished · data as of /);
+    expect((await again.textContent('#sync-state'))!.replace(/\s+/g, ' ').trim()).toMatch(/^No sync running · data as of .+ · Portal access: ok$/);
     expect(await again.textContent('#runs tbody tr:first-child td:first-child')).toBe(String(run.id));
     // The portal page was asked to fit the frame, and the app's CSP let the portal frame it.
     const log = (await page.evaluate(() => (window as any).__b24host.log)) as { command: string }[];
@@ -80,17 +84,18 @@ describe.skipIf(!HAS_CHROMIUM)('the app inside the portal frame (real Chromium)'
     await page.close();
   });
 
-  it('a user who is not an admin opens the CRM analytics placement and sees their own name and no run log', async () => {
+  it('a user who is not an admin opens the CRM analytics placement and sees their own name and no admin views', async () => {
     const doctor = [...emu.emulator.portal.data.tables.user.all()].find((u) => u.IS_ADMIN !== true && u.ACTIVE !== false)!;
     const page = await context.newPage();
     // No url: the portal opens the handler the install bound to the placement.
     await page.goto(frameUrl({ userId: String(doctor.ID), placement: 'CRM_ANALYTICS_MENU' }));
     const frame = await appFrame(page);
     expect(new URL(frame.url()).pathname).toBe('/placement/crm-analytics');
-    await frame.waitForSelector('#status[data-state="ready"]', { timeout: 20_000 });
+    await frame.waitForSelector('#status[data-state="ready"]', { state: 'attached', timeout: 20_000 });
     expect(await frame.textContent('#user-name')).toBe(`${doctor.NAME} ${doctor.LAST_NAME}`);
-    expect(await frame.getAttribute('#sync-state', 'data-state')).toBe('finished');
-    expect(await frame.innerHTML('#runs')).toBe('');
+    await frame.waitForSelector('[data-tab=overview]');
+    expect(await frame.$$('[data-tab=data], [data-tab=settings]')).toHaveLength(0);
+    expect(await frame.getAttribute('[data-freshness]', 'data-state')).toBe('synced');
     await page.close();
   });
 
@@ -98,7 +103,7 @@ describe.skipIf(!HAS_CHROMIUM)('the app inside the portal frame (real Chromium)'
     const page = await context.newPage();
     await page.goto(`${h.url}/`);
     await page.waitForSelector('#status[data-state="error"]', { timeout: 20_000 });
-    expect(await page.textContent('#status')).toBe('Эта страница открывается внутри Битрикс24.');
+    expect(await page.textContent('#status')).toMatch(/^\s*Эта страница открывается внутри Битрикс24/);
 
     // A page on another origin framing the app: the browser blocks it (frame-ancestors).
     const blocked: string[] = [];

@@ -1,0 +1,2 @@
+export function isStale(): boolean;
+export function buildDashboard(opts?: { force?: boolean; quiet?: boolean }): Promise<boolean>;
