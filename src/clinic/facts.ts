@@ -200,7 +200,7 @@ export class FactBuilder {
   }
 
   private async full(trx: Transaction<Database>, portalId: string, ctx: ModelContext) {
-    for (const t of ['clinic_visit', 'clinic_service_line', 'clinic_patient', 'clinic_visit_day', 'clinic_dirty_patient', 'clinic_dirty_day'] as const)
+    for (const t of ['clinic_visit', 'clinic_service_line', 'clinic_patient', 'clinic_visit_day', 'clinic_rejected_deal', 'clinic_dirty_patient', 'clinic_dirty_day'] as const)
       await trx.deleteFrom(t).where('portal_id', '=', portalId).execute();
     let after = 0;
     let deals = 0;
@@ -273,6 +273,7 @@ export class FactBuilder {
       await markDirty(trx, portalId, before);
       await trx.deleteFrom('clinic_visit').where('portal_id', '=', portalId).where('deal_id', 'in', part).execute();
       await trx.deleteFrom('clinic_service_line').where('portal_id', '=', portalId).where('deal_id', 'in', part).execute();
+      await trx.deleteFrom('clinic_rejected_deal').where('portal_id', '=', portalId).where('deal_id', 'in', part).execute();
     }
     for (let i = 0; i < changed.length; i += DEAL_CHUNK)
       visits += await this.deriveAndInsert(trx, portalId, ctx, changed.slice(i, i + DEAL_CHUNK));
@@ -302,8 +303,9 @@ export class FactBuilder {
     }
     const visits: VisitFact[] = [];
     const lines: LineFact[] = [];
+    const rejected: { portal_id: string; deal_id: number; reason: string }[] = [];
     for (const d of candidates) {
-      const derived = deriveVisit(d, rowsByDeal.get(d.id) ?? [], ctx);
+      const derived = deriveVisit(d, rowsByDeal.get(d.id) ?? [], ctx, (reason) => rejected.push({ portal_id: portalId, deal_id: d.id, reason }));
       if (!derived) continue;
       derived.visit.portal_id = portalId;
       visits.push(derived.visit);
@@ -316,6 +318,8 @@ export class FactBuilder {
       await trx.insertInto('clinic_visit').values(visits.slice(i, i + INSERT_CHUNK)).execute();
     for (let i = 0; i < lines.length; i += INSERT_CHUNK)
       await trx.insertInto('clinic_service_line').values(lines.slice(i, i + INSERT_CHUNK)).execute();
+    for (let i = 0; i < rejected.length; i += INSERT_CHUNK)
+      await trx.insertInto('clinic_rejected_deal').values(rejected.slice(i, i + INSERT_CHUNK)).execute();
     await markDirty(trx, portalId, visits);
     return visits.length;
   }

@@ -13,6 +13,8 @@ export interface DataQuality {
   withBadRows: number;
   /** Visits with amounts converted from another currency. */
   converted: number;
+  /** Deals in a visit stage left out for lack of a visit date (in the field the settings name). */
+  withoutDate: number;
 }
 
 export async function dataQuality(db: Kysely<Database>, portalId: string): Promise<DataQuality> {
@@ -27,11 +29,18 @@ export async function dataQuality(db: Kysely<Database>, portalId: string): Promi
     ])
     .where('portal_id', '=', portalId)
     .executeTakeFirstOrThrow();
+  const rejected = await db
+    .selectFrom('clinic_rejected_deal')
+    .select(({ fn }) => fn.countAll<number>().as('n'))
+    .where('portal_id', '=', portalId)
+    .where('reason', '=', 'no_date')
+    .executeTakeFirstOrThrow();
   return {
     visits: Number(r.visits),
     withoutPatient: Number(r.withoutPatient ?? 0),
     withoutDoctor: Number(r.withoutDoctor ?? 0),
     withBadRows: Number(r.withBadRows ?? 0),
     converted: Number(r.converted ?? 0),
+    withoutDate: Number(rejected.n),
   };
 }

@@ -312,6 +312,13 @@ export interface ClinicVisitDayTable {
   new_patients: number;
 }
 
+/** A deal in a visit stage that could not become a visit, and why ('no_date'). */
+export interface ClinicRejectedDealTable {
+  portal_id: string;
+  deal_id: number;
+  reason: string;
+}
+
 export interface ClinicDirtyDayTable {
   portal_id: string;
   visit_date: string;
@@ -362,6 +369,7 @@ export interface Database {
   clinic_patient: ClinicPatientTable;
   clinic_visit_day: ClinicVisitDayTable;
   clinic_dirty_day: ClinicDirtyDayTable;
+  clinic_rejected_deal: ClinicRejectedDealTable;
   clinic_dirty_patient: ClinicDirtyPatientTable;
   clinic_build: ClinicBuildTable;
 }

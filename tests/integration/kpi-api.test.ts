@@ -124,7 +124,15 @@ describe.each(DIALECTS)('KPI API on %s', (dialect) => {
     const rev = await get('/api/v1/kpi/revenue?from=2026-01-01&to=2026-02-01');
     expect(rev.json().total.value).toBe(4000);
     const q = await get('/api/v1/settings/quality');
-    expect(q.json().quality).toEqual({ visits: 6, withoutPatient: 1, withoutDoctor: 1, withBadRows: 1, converted: 0 });
+    expect(q.json().quality).toEqual({ visits: 6, withoutPatient: 1, withoutDoctor: 1, withBadRows: 1, converted: 0, withoutDate: 0 });
+    // Dated by a user field most deals leave empty: D1 has it, every other visit deal is counted as
+    // left out, not dropped silently.
+    await store.db.updateTable('b24_deal').set({ uf: JSON.stringify({ UF_CRM_VISIT_AT: '2026-01-10' }) }).where('portal_id', '=', PORTAL).where('id', '=', 1).execute();
+    await put('/api/v1/settings', {
+      settings: { ...DEFAULT_SETTINGS, appointment: { pipelines: [7], noShowStages: [] }, visit: { pipelines: [1], stages: null }, visitDate: 'UF_CRM_VISIT_AT' },
+    });
+    const byField = (await get('/api/v1/settings/quality')).json().quality;
+    expect([byField.visits, byField.withoutDate]).toEqual([1, 5]);
     // Back to the defaults.
     await put('/api/v1/settings', { settings: { ...DEFAULT_SETTINGS, appointment: { pipelines: [7], noShowStages: [] } } });
     expect((await get('/api/v1/kpi/revenue?from=2026-01-01&to=2026-02-01')).json().total.value).toBe(13000);

@@ -198,6 +198,7 @@ describe.each(DIALECTS)('KPIs of the hand-built clinic on %s', (dialect) => {
       withoutDoctor: 1,
       withBadRows: 1,
       converted: 2,
+      withoutDate: 0,
     });
   });
 

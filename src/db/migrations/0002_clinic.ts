@@ -141,6 +141,15 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .on('clinic_visit_day')
     .columns(['portal_id', 'visit_date', 'doctor_id', 'direction_id', 'source_id', 'visit_week', 'visit_month', 'visits', 'revenue_minor', 'new_patients'])
     .execute();
+  // Deals the settings count as visits that could not become one (no visit date): shown to the admin.
+  await db.schema
+    .createTable('clinic_rejected_deal')
+    .addColumn('portal_id', 'text', (c) => c.notNull())
+    .addColumn('deal_id', 'bigint', (c) => c.notNull())
+    .addColumn('reason', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('clinic_rejected_deal_pk', ['portal_id', 'deal_id'])
+    .execute();
+
   // Days whose clinic_visit_day rows a build recomputes; emptied after each build.
   await db.schema
     .createTable('clinic_dirty_day')
