@@ -37,8 +37,9 @@ function formatter(type: BiType): (v: unknown) => string {
   switch (type) {
     case 'int':
       return (v) => {
+        if (typeof v === 'number') return Number.isInteger(v) ? String(v) : Number.isFinite(v) ? String(Math.trunc(v)) : 'null';
         if (v === null || v === undefined) return 'null';
-        const n = typeof v === 'number' ? v : Number(v);
+        const n = Number(v);
         return Number.isFinite(n) ? String(Math.trunc(n)) : 'null';
       };
     case 'double':
@@ -79,7 +80,7 @@ export class BiConnector {
   ) {
     this.datasets = buildDatasets(registry);
     this.byName = new Map(this.datasets.map((d) => [d.name, d]));
-    this.batchRows = opts.batchRows ?? 5000;
+    this.batchRows = opts.batchRows ?? 1000;
   }
 
   /** 401 unless `connection[token]` is this portal's source secret. Same answer for an unknown portal. */
@@ -160,13 +161,18 @@ export class BiConnector {
       namesFor(this.db, portalId, 'direction', settings, ['*']),
     ]);
     const source = req.dataset.source({ portalId, dialect: this.dialect, doctorNames, directionNames, today: today(settings.timeZone) });
-    const fmt = req.columns.map((c) => formatter(c.field.type));
+    const sections = req.columns.some((c) => c.field.names === 'section')
+      ? new Map((await this.db.selectFrom('b24_product_section').select(['id', 'name']).where('portal_id', '=', portalId).execute()).map((r) => [Number(r.id), r.name]))
+      : new Map<number, string | null>();
+    const str = formatter('string');
+    const fmt = req.columns.map((c) => (c.field.names === 'section' ? (v: unknown) => str(v === null || v === undefined ? null : (sections.get(Number(v)) ?? null)) : formatter(c.field.type)));
     const cols = sql.join(req.columns.map((c, i) => sql`${sql.raw(c.field.expr)} AS ${sql.raw(`c${i}`)}`));
     const n = req.columns.length;
+    const keys = req.columns.map((_, i) => `c${i}`);
     const rowText = (r: Record<string, unknown>) => {
-      let s = '[';
-      for (let i = 0; i < n; i++) s += (i ? ',' : '') + fmt[i]!(r[`c${i}`]);
-      return `${s}]`;
+      let s = '[' + fmt[0]!(r[keys[0]!]);
+      for (let i = 1; i < n; i++) s += ',' + fmt[i]!(r[keys[i]!]);
+      return s + ']';
     };
     const where = req.where ?? sql`1 = 1`;
     const header = `[${JSON.stringify(req.columns.map((c) => c.header))}`;
@@ -191,7 +197,9 @@ export class BiConnector {
             const res: { rows: Record<string, unknown>[] } = await sql<Record<string, unknown>>`SELECT ${sql.raw(key)} AS k__, ${cols} FROM ${source} f WHERE ${where} ${after} ORDER BY ${sql.raw(key)} LIMIT ${take}`.execute(db);
             stats.pages++;
             if (res.rows.length === 0) break;
-            yield ',' + res.rows.map(rowText).join(',');
+            let chunk = '';
+            for (const r of res.rows) chunk += ',' + rowText(r);
+            yield chunk;
             left -= res.rows.length;
             if (res.rows.length < take) break;
             last = Number(res.rows[res.rows.length - 1]!.k__);

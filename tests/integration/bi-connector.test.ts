@@ -304,7 +304,18 @@ describe.each(DIALECTS)('BI Builder connector on %s', (dialect) => {
         [2, 1, 500, 500],
         [7, 1, 9000, 9000],
       ]);
-      expect(r.rows.map((x) => x[4])).toEqual(expect.arrayContaining([expect.any(String)]));
+      // SECTION is the catalog section's name (P1, P2 in 501 Терапия, P3 in 502 Ортопедия), and filters by it.
+      expect(r.rows.map((x) => [x[2], x[4]])).toEqual([
+        [1, 'Терапия'],
+        [2, 'Терапия'],
+        [3, 'Ортопедия'],
+      ]);
+      const ortho = await data('clinic_service_lines', ['DEAL_ID', 'SECTION'], [{ field: 'SECTION', op: '=', value: 'Ортопедия' }]);
+      expect(ortho.rows).toEqual([
+        [3, 'Ортопедия'],
+        [6, 'Ортопедия'],
+        [7, 'Ортопедия'],
+      ]);
     });
 
     it('clinic_patients: LTV of January\'s new patients equals the KPI API', async () => {
