@@ -8,6 +8,9 @@
 //      promoted. Sources of our connector whose secret we lost are deleted first (their datasets with
 //      them: without the secret they could not be queried anyway);
 //   3. biconnector.dataset.add for each dataset the portal does not have yet.
+//      A dataset the portal already has keeps its fields: a KPI added to the registry later reaches
+//      clinic_kpi_month's description and data, but not the portal's dataset until it is re-created
+//      (biconnector.dataset.fields.update is not used yet; the emulator does not offer it).
 // A portal without BI Builder (feature missing, no rights, no scope) gets status `unavailable` with
 // a message saying so; any other failure `failed`. Neither fails the install.
 import { randomBytes } from 'node:crypto';
