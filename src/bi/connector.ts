@@ -2,6 +2,7 @@
 // authentication by the source's secret, the table list, table descriptions and the data itself,
 // streamed. Routes (src/bi/routes.ts) only parse bodies and hand over.
 import { Readable } from 'node:stream';
+import SQLite from 'better-sqlite3';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { today } from '../clinic/calendar.js';
 import type { Dialect } from '../db/database.js';
@@ -65,6 +66,11 @@ export interface DataRequest {
   limit: number;
 }
 
+/** Placeholders compiled into the SQLite page statement, replaced by position: BigInts, which no
+ *  filter value ever is, so they cannot be confused with one. */
+const LAST = -9007199254740993n;
+const TAKE = -9007199254740994n;
+
 export class BiConnector {
   readonly datasets: BiDataset[];
   private readonly byName: Map<string, BiDataset>;
@@ -81,6 +87,15 @@ export class BiConnector {
     this.datasets = buildDatasets(registry);
     this.byName = new Map(this.datasets.map((d) => [d.name, d]));
     this.batchRows = opts.batchRows ?? 1000;
+  }
+
+  private fileOfStore: Promise<string | null> | undefined;
+  /** The SQLite store's file, or null for an in-memory one (then pages go through Kysely). */
+  private sqliteFile(): Promise<string | null> {
+    this.fileOfStore ??= sql<{ file: string }>`SELECT file FROM pragma_database_list WHERE name = 'main'`
+      .execute(this.db)
+      .then((r) => r.rows[0]?.file || null);
+    return this.fileOfStore;
   }
 
   /** 401 unless `connection[token]` is this portal's source secret. Same answer for an unknown portal. */
@@ -179,6 +194,48 @@ export class BiConnector {
     const { db, stats, batchRows } = this;
     const key = req.dataset.key;
 
+    const file = key && this.dialect === 'sqlite' ? await this.sqliteFile() : null;
+    /**
+     * SQLite: the same keyset pages on a read-only connection of this stream's own, inside one read
+     * transaction — a consistent snapshot across pages (WAL: writers are not blocked) — with rows as
+     * arrays (better-sqlite3 raw mode; building an object per row cost as much as the query) and one
+     * prepared statement. Kysely's single connection stays free for everything else meanwhile.
+     */
+    async function* sqlitePages(path: string, limit: number): AsyncGenerator<string> {
+      const compiled = sql`SELECT ${sql.raw(key!)} AS k__, ${cols} FROM ${source} f WHERE ${where} AND ${sql.raw(key!)} > ${LAST} ORDER BY ${sql.raw(key!)} LIMIT ${TAKE}`.compile(db);
+      const params = [...compiled.parameters];
+      const lastAt = params.indexOf(LAST);
+      const takeAt = params.indexOf(TAKE);
+      const conn = new SQLite(path, { readonly: true, fileMustExist: true });
+      try {
+        conn.pragma('busy_timeout = 5000');
+        const stmt = conn.prepare(compiled.sql).raw(true);
+        conn.exec('BEGIN');
+        params[lastAt] = Number.MIN_SAFE_INTEGER;
+        let left = limit;
+        while (left > 0) {
+          const take = Math.min(batchRows, left);
+          params[takeAt] = take;
+          const rows = stmt.all(...params) as unknown[][];
+          stats.pages++;
+          if (rows.length === 0) break;
+          let chunk = '';
+          for (const r of rows) {
+            let t = ',[' + fmt[0]!(r[1]);
+            for (let i = 1; i < n; i++) t += ',' + fmt[i]!(r[i + 1]);
+            chunk += t + ']';
+          }
+          yield chunk;
+          left -= rows.length;
+          if (rows.length < take) break;
+          params[lastAt] = rows[rows.length - 1]![0];
+        }
+      } finally {
+        if (conn.inTransaction) conn.exec('COMMIT');
+        conn.close();
+      }
+    }
+
     async function* pages(): AsyncGenerator<string> {
       stats.open++;
       try {
@@ -189,6 +246,8 @@ export class BiConnector {
           const res = await sql<Record<string, unknown>>`SELECT ${cols} FROM ${source} f WHERE ${where} ORDER BY ${sql.raw(req.dataset.order ?? '1')} ${lim}`.execute(db);
           stats.pages++;
           for (let i = 0; i < res.rows.length; i += batchRows) yield ',' + res.rows.slice(i, i + batchRows).map(rowText).join(',');
+        } else if (file) {
+          yield* sqlitePages(file, left);
         } else {
           let last: number | null = null;
           while (left > 0) {
