@@ -28,6 +28,7 @@ import { EventIntake } from './portal-app/events.js';
 import { Installer, type InstallStep } from './portal-app/install.js';
 import { loadManifest, type Manifest } from './portal-app/manifest.js';
 import { SyncControl } from './portal-app/sync-control.js';
+import { loadSettings } from './clinic/settings.js';
 import { clinicServices } from './kpi/services.js';
 import { SyncEngine, type RunSummary, type SyncOptions } from './sync/engine.js';
 import { EventQueue } from './sync/event-queue.js';
@@ -297,7 +298,12 @@ export async function serveApp(
   const app = await buildApp({ config, store, logger: log, ...extra });
   await app.listen({ port: config.PORT, host: config.HOST });
   const scheduler = startScheduler(
-    { engine: app.services.engine, portals: app.services.portals, log },
+    {
+      engine: app.services.engine,
+      portals: app.services.portals,
+      log,
+      scheduleOf: async (portalId) => (await loadSettings(store.db, portalId)).schedule,
+    },
     { syncCron: config.SYNC_CRON, reconcileCron: config.RECONCILE_CRON },
   );
   return {

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { Kysely } from 'kysely';
+import { validate as validateCron } from 'node-cron';
 import type { Database } from '../db/schema.js';
 
 const Int = Type.Integer({ minimum: 0 });
@@ -65,6 +66,14 @@ export const ClinicSettingsSchema = Type.Object(
     ),
     /** Store patients' names (personal data) — off unless a feature needs them. */
     patientNames: Type.Boolean(),
+    /** This portal's sync schedule as cron expressions; null = the app's SYNC_CRON / RECONCILE_CRON. */
+    schedule: Type.Object(
+      {
+        incremental: Type.Union([Type.Null(), Type.String({ minLength: 9, maxLength: 100 })]),
+        reconcile: Type.Union([Type.Null(), Type.String({ minLength: 9, maxLength: 100 })]),
+      },
+      { additionalProperties: false },
+    ),
   },
   { additionalProperties: false },
 );
@@ -82,6 +91,7 @@ export const DEFAULT_SETTINGS: ClinicSettings = {
   appointment: { pipelines: [], noShowStages: [] },
   access: { adminUserIds: [], othersSee: 'own' },
   patientNames: false,
+  schedule: { incremental: null, reconcile: null },
 };
 
 export class SettingsError extends Error {
@@ -94,6 +104,8 @@ export class SettingsError extends Error {
 export function parseSettings(input: unknown): ClinicSettings {
   if (Value.Check(ClinicSettingsSchema, input)) {
     if (!isTimeZone(input.timeZone)) throw new SettingsError([`/timeZone: unknown time zone "${input.timeZone}"`]);
+    for (const [k, v] of Object.entries(input.schedule))
+      if (v !== null && !validateCron(v)) throw new SettingsError([`/schedule/${k}: not a cron expression: "${v}"`]);
     return input;
   }
   const problems = [...Value.Errors(ClinicSettingsSchema, input)].slice(0, 10).map((e) => `${e.path || '/'}: ${e.message}`);

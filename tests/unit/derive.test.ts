@@ -133,6 +133,10 @@ describe('settings and calendar', () => {
     expect(() => parseSettings({ ...DEFAULT_SETTINGS, doctor: { source: 'user_field', field: 'TITLE' } })).toThrow(SettingsError);
     expect(() => parseSettings({ ...DEFAULT_SETTINGS, extra: 1 })).toThrow(/extra|additional/i);
     expect(() => parseSettings({ ...DEFAULT_SETTINGS, timeZone: 'Europe/Nowhere' })).toThrow('unknown time zone');
+    expect(() => parseSettings({ ...DEFAULT_SETTINGS, schedule: { incremental: 'every ten minutes', reconcile: null } })).toThrow(
+      '/schedule/incremental: not a cron expression',
+    );
+    expect(parseSettings({ ...DEFAULT_SETTINGS, schedule: { incremental: '*/5 * * * *', reconcile: null } }).schedule.incremental).toBe('*/5 * * * *');
     expect(parseSettings(DEFAULT_SETTINGS)).toEqual(DEFAULT_SETTINGS);
   });
 

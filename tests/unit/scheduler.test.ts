@@ -29,6 +29,40 @@ describe('scheduler', () => {
     expect(logs).toEqual(['info scheduled reconcile sync finished', 'info portal is already syncing; skipped', 'warn scheduled reconcile sync failed']);
   });
 
+  it('schedules each active portal on its own cron expressions, or the defaults, and follows changes', async () => {
+    const own = new Map<string, { incremental?: string | null; reconcile?: string | null }>([
+      ['a', { incremental: '*/5 * * * *', reconcile: null }],
+      ['b', {}],
+      ['c', { incremental: 'whenever', reconcile: '0 4 * * *' }],
+    ]);
+    const portals = [{ portalId: 'a', status: 'active' }, { portalId: 'b', status: 'active' }, { portalId: 'c', status: 'active' }, { portalId: 'gone', status: 'uninstalled' }];
+    const warnings: string[] = [];
+    const s = startScheduler(
+      {
+        engine: { run: async () => ({ runId: 1, mode: 'incremental', status: 'finished', requests: 0, entities: {}, error: null }) },
+        portals: { list: async () => portals as never },
+        log: { info: () => undefined, warn: (_o, m) => warnings.push(m) },
+        scheduleOf: async (id) => own.get(id) ?? {},
+      },
+      { syncCron: '*/10 * * * *', reconcileCron: '30 3 * * *', planEveryMs: 3_600_000 },
+    );
+    await s.plan();
+    expect(Object.fromEntries(s.schedules())).toEqual({
+      a: { incremental: '*/5 * * * *', reconcile: '30 3 * * *' },
+      b: { incremental: '*/10 * * * *', reconcile: '30 3 * * *' },
+      c: { incremental: '*/10 * * * *', reconcile: '0 4 * * *' },
+    });
+    expect(warnings).toContain('invalid cron expression in the portal settings; using the default');
+    // A changed schedule and an uninstall take effect at the next planning.
+    own.set('b', { incremental: '0 * * * *' });
+    portals[0]!.status = 'uninstalled';
+    await s.plan();
+    expect([...s.schedules().keys()].sort()).toEqual(['b', 'c']);
+    expect(s.schedules().get('b')?.incremental).toBe('0 * * * *');
+    s.stop();
+    expect(s.schedules().size).toBe(0);
+  });
+
   it('refuses a malformed cron expression, naming the setting', () => {
     expect(() => assertCron('SYNC_CRON', 'every ten minutes')).toThrow(/SYNC_CRON is not a valid cron expression/);
     expect(() => assertCron('SYNC_CRON', '*/10 * * * *')).not.toThrow();
