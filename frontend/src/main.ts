@@ -4,6 +4,7 @@ import './style.css';
 import { createApp, reactive } from 'vue';
 import App from './App.vue';
 import { Api } from './lib/api.js';
+import { loadChartLib } from './lib/chart-lib.js';
 import { APP, type AppContext } from './lib/context.js';
 import { createFormatter } from './lib/format.js';
 import { connectHost, OutsidePortalError, type Host } from './lib/frame.js';
@@ -23,6 +24,8 @@ app.use(i18n);
 app.provide('boot', boot);
 
 async function start(): Promise<void> {
+  // Charts load while the frame and the session are set up.
+  void loadChartLib().catch(() => undefined);
   let host: Host;
   try {
     host = await connectHost(body.mode ?? 'portal', pageLang);
@@ -31,6 +34,7 @@ async function start(): Promise<void> {
     boot.message = e instanceof Error ? e.message : String(e);
     return;
   }
+  performance.mark('frame-ready');
   i18n.global.locale.value = host.lang;
   if (host.installMode) {
     // Opened in install mode on the main page: the server installed the app already (ONAPPINSTALL).
@@ -39,7 +43,9 @@ async function start(): Promise<void> {
   }
   const api = new Api((fresh) => host.auth(fresh));
   const session = await api.open();
+  performance.mark('session-ready');
   const { kpis } = await api.get<{ kpis: KpiMeta[] }>('/api/v1/kpi');
+  performance.mark('registry-ready');
   const t = i18n.global.t;
   const fmt = createFormatter(host.lang === 'en' ? 'en-GB' : 'ru-RU', t('panel.noData'), host.lang === 'en' ? 'pp' : 'п. п.');
   const byId = new Map(kpis.map((k) => [k.id, k]));

@@ -50,7 +50,11 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard in the portal frame (real Chromium
     const el = await frame.waitForSelector(`[data-kpi="${id}"] [data-role=value]`);
     return { raw: await el.getAttribute('data-value'), text: (await el.textContent())!.trim() };
   };
-  const shot = (name: string) => page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+  const shot = async (name: string) => {
+    // The portal resizes the frame to the content (fitWindow) just after a view settles.
+    await page.waitForTimeout(400);
+    await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+  };
 
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -162,7 +166,15 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard in the portal frame (real Chromium
       expect(v === null ? null : Number(v)).toBe(r.value);
       expect(Number(await frame.getAttribute(`${row} td[data-col=censored]`, 'data-value'))).toBe(r.detail.censored);
     }
-    expect(await frame.$$eval('[data-heatmap] tbody tr', (trs) => trs.length)).toBeGreaterThan(0);
+    const cohorts = await kpi('return_cohort', range, { by: 'month' });
+    expect(await frame.$$eval('[data-panel="retention.cohort"] [data-heatmap] tbody tr', (trs) => trs.length)).toBe(cohorts.rows.length);
+    for (const c of cohorts.rows) {
+      const row = `[data-panel="retention.cohort"] tr[data-cohort="${c.period}"]`;
+      expect(Number(await frame.getAttribute(`${row} td.num`, 'data-value'))).toBe(c.detail.size);
+      for (const cell of c.detail.cells.filter((x: any) => x.monthsSince > 0)) {
+        expect(Number(await frame.getAttribute(`${row} td[data-months="${cell.monthsSince}"]`, 'data-value'))).toBe(cell.patients);
+      }
+    }
     await shot('retention');
   });
 

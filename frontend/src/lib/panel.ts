@@ -69,6 +69,8 @@ export function usePanel<T>(id: string, key: () => string | null, load: (signal:
       }
     }
     panels.set(id, status.value);
+    // The first moment every panel on screen has settled (bench:ui reads it).
+    if (performance.getEntriesByName('panels-settled').length === 0 && [...panels.values()].every((s) => s !== 'loading')) performance.mark('panels-settled');
     retryLater(reload, status.value === 'not_synced');
     onSettled?.();
   };
