@@ -3,7 +3,9 @@
 // written under a temporary name and renamed only when the sync and the build finished, so a crashed
 // run never leaves a half-filled cache behind. Delete the file to rebuild it.
 // Usage as a script: npx tsx bench/network-store.ts [--scale network] [--seed 1]
-import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ParamsFactory, type RestrictionParams } from '@bitrix24/b24jssdk';
 import { PortalClients } from '../src/bitrix/client.js';
@@ -12,7 +14,7 @@ import { migrate, openStore } from '../src/db/database.js';
 import { PortalRepo } from '../src/db/portals.js';
 import { SecretBox } from '../src/db/secrets.js';
 import { SyncEngine } from '../src/sync/engine.js';
-import { spawnEmulator } from './emulator-process.js';
+import { installApp, registerInstalled, spawnEmulator } from './emulator-process.js';
 
 export const NETWORK_STORE_SECRET = 'bench-network-store-secret-'.padEnd(40, 'x');
 const FAST: RestrictionParams = { ...ParamsFactory.getDefault(), rateLimit: { burstLimit: 10_000, drainRate: 1_000, adaptiveEnabled: false }, retryDelay: 10 };
@@ -24,10 +26,18 @@ export interface CachedStore {
   built: boolean;
 }
 
+function schemaFingerprint(): string {
+  const dir = 'src/db/migrations';
+  const h = createHash('sha256');
+  for (const f of readdirSync(dir).sort()) h.update(f).update(readFileSync(join(dir, f)));
+  return h.digest('hex').slice(0, 8);
+}
+
 /** The cached store for a scale and seed, building it first when missing. */
 export async function networkStore(scale = 'network', seed = '1', log: (s: string) => void = () => {}): Promise<CachedStore> {
   mkdirSync('data/bench', { recursive: true });
-  const path = `data/bench/${scale}-seed${seed}.db`;
+  // The schema is part of the name: a cache built by older migrations is never reused.
+  const path = `data/bench/${scale}-seed${seed}-${schemaFingerprint()}.db`;
   if (existsSync(path)) {
     const store = openStore(`file:${path}`);
     try {
@@ -43,35 +53,11 @@ export async function networkStore(scale = 'network', seed = '1', log: (s: strin
   log(`building ${path}: the ${scale} portal synced with limits off (a few minutes)…`);
   const emu = await spawnEmulator(['--scale', scale, '--seed', seed, '--limits', 'off']);
   try {
-    const res = await fetch(`${emu.url}/_emulator/install`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ clientId: 'local.bench.store' }) });
-    if (!res.ok) throw new Error(`install: HTTP ${res.status} ${await res.text()}`);
-    const inst = (await res.json()) as {
-      clientId: string;
-      clientSecret: string;
-      applicationToken: string;
-      accessToken: string;
-      refreshToken: string;
-      expires: number;
-      memberId: string;
-      domain: string;
-      clientEndpoint: string;
-      serverEndpoint: string;
-      scope: string[];
-      userId: number;
-    };
+    const inst = await installApp(emu.url, 'local.bench.store');
     const store = openStore(`file:${tmp}`);
     await migrate(store);
     const portals = new PortalRepo(store.db, new SecretBox(NETWORK_STORE_SECRET));
-    await portals.registerOAuth({
-      portalId: inst.memberId,
-      domain: inst.domain,
-      clientEndpoint: inst.clientEndpoint,
-      serverEndpoint: inst.serverEndpoint,
-      scope: inst.scope,
-      userId: inst.userId,
-      tokens: { accessToken: inst.accessToken, refreshToken: inst.refreshToken, expiresAt: inst.expires },
-      applicationToken: inst.applicationToken,
-    });
+    await registerInstalled(portals, inst);
     const clients = new PortalClients({ db: store.db, portals, oauthApp: { clientId: inst.clientId, clientSecret: inst.clientSecret }, allowInsecure: true, restrictions: FAST });
     const t0 = performance.now();
     const run = await new SyncEngine({ db: store.db, clients, portals }, {}).run(inst.memberId, 'full');
