@@ -10,6 +10,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { BiBuilderClient, phpBuildQuery } from '../src/emulator/bi-client.js';
 import { networkStore, NETWORK_STORE_SECRET } from './network-store.js';
@@ -22,6 +23,7 @@ const log = (s: string) => process.stdout.write(`${s}\n`);
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 const cached = await networkStore(values.scale, values.seed, log);
+log(`load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} on ${availableParallelism()} cores`);
 log(`bench:bi — ${values.scale} scale, seed ${values.seed}, store ${cached.path} (${cached.built ? 'built now' : 'cached'})`);
 
 const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bi-server.ts'], {
@@ -38,6 +40,12 @@ const base = await new Promise<string>((resolve, reject) => {
   child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${text}`)));
 });
 
+/** The server's CPU seconds so far (utime + stime): the machine is shared, so rows per CPU-second is
+ *  printed beside rows per wall-clock second. */
+const cpuSec = () => {
+  const f = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+};
 const rssMb = () => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]) / 1024;
 /** Runs `fn` while sampling the server's RSS; returns its result and the peak growth over the start. */
 async function sampled<T>(fn: () => Promise<T>): Promise<{ result: T; baseMb: number; growthMb: number }> {
@@ -81,10 +89,15 @@ try {
   log(`\nraw HTTP, ${TABLE}, limit=0, every column:`);
   let rows = 0;
   for (let i = 1; i <= RUNS; i++) {
+    const cpu0 = cpuSec();
     const { result: r, baseMb, growthMb } = await sampled(() => raw(phpBuildQuery({ limit: 0, connection: { token: TOKEN }, table: TABLE })));
+    const cpu = cpuSec() - cpu0;
     const parsed = JSON.parse(r.text) as unknown[][];
     rows = parsed.length - 1;
-    log(`  run ${i}: ${fmt(rows)} rows, ${fmt(r.bytes / 1e6, 1)} MB in ${fmt(r.totalMs / 1000, 2)} s — ${fmt(rows / (r.totalMs / 1000))} rows/s, first byte ${fmt(r.ttfbMs, 1)} ms, server RSS ${fmt(baseMb)} MB + ${fmt(growthMb, 1)} MB peak`);
+    log(
+      `  run ${i}: ${fmt(rows)} rows, ${fmt(r.bytes / 1e6, 1)} MB in ${fmt(r.totalMs / 1000, 2)} s — ${fmt(rows / (r.totalMs / 1000))} rows/s ` +
+        `(server CPU ${fmt(cpu, 2)} s: ${fmt(rows / cpu)} rows per CPU-second), first byte ${fmt(r.ttfbMs, 1)} ms, server RSS ${fmt(baseMb)} MB + ${fmt(growthMb, 1)} MB peak`,
+    );
   }
 
   log(`\nend to end through the emulator's BI Builder client (form body, buffered, validated):`);

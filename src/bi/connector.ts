@@ -70,6 +70,8 @@ export interface DataRequest {
  *  filter value ever is, so they cannot be confused with one. */
 const LAST = -9007199254740993n;
 const TAKE = -9007199254740994n;
+/** Datasets whose source joins the doctor and direction name tables. */
+const NAMED = new Set(['clinic_visits', 'clinic_doctors', 'clinic_directions']);
 
 export class BiConnector {
   readonly datasets: BiDataset[];
@@ -171,10 +173,11 @@ export class BiConnector {
   async stream(portalId: string, req: DataRequest): Promise<Readable> {
     const { settings, syncedAt } = await clinicServices(this.db).facts.ensureFresh(portalId);
     if (!syncedAt) throw new AppError(503, 'not_synced', 'the portal has no finished sync yet: the clinic data is not there to serve');
-    const [doctorNames, directionNames] = await Promise.all([
-      namesFor(this.db, portalId, 'doctor', settings, ['*']),
-      namesFor(this.db, portalId, 'direction', settings, ['*']),
-    ]);
+    // Name tables only for the datasets that show names (the first byte waits for them).
+    const named = NAMED.has(req.dataset.name);
+    const [doctorNames, directionNames] = named
+      ? await Promise.all([namesFor(this.db, portalId, 'doctor', settings, ['*']), namesFor(this.db, portalId, 'direction', settings, ['*'])])
+      : [new Map<string, string>(), new Map<string, string>()];
     const source = req.dataset.source({ portalId, dialect: this.dialect, doctorNames, directionNames, today: today(settings.timeZone) });
     const sections = req.columns.some((c) => c.field.names === 'section')
       ? new Map((await this.db.selectFrom('b24_product_section').select(['id', 'name']).where('portal_id', '=', portalId).execute()).map((r) => [Number(r.id), r.name]))
