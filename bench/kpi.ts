@@ -1,34 +1,29 @@
 // KPI latency and fact rebuild cost at the `network` scale (four clinics, ≈1 000 000 product rows).
 // Measured in one run:
-//   build      the emulator's portal synced into a fresh SQLite store (limits off: this bench is
-//              about the KPI side), then the full fact build;
+//   build      the emulator's portal synced into a SQLite store with limits off (cached under
+//              data/bench by bench/network-store.ts, copied for this run), then the full fact build;
 //   latency    each KPI endpoint through HTTP for a one-year period by doctor, by direction and by
 //              month: the real app in a process of its own, a closed-loop load generator here
 //              (CONNECTIONS requests in flight, REQUESTS per endpoint after a warm-up), p50 and p95
 //              of every request's own latency — targets p95 ≤ 50 ms for every core KPI and
 //              ≤ 150 ms for the cohort table;
-//   rebuild    after CHANGED of the deals changed through crm.deal.update and one incremental
-//              sync: the incremental fact refresh against the full build (target: proportional to
-//              the change, not to the portal);
+//   rebuild    after CHANGED of the deals were rewritten by a sync (their synced_at moved, a new
+//              finished run): the incremental fact refresh against the full build (target:
+//              proportional to the change, not to the portal);
 //   postgres   the same store copied into PostgreSQL (TEST_DATABASE_URL's server, database
 //              bench_kpi), its full build and the same latencies side by side.
 // Usage: npm run bench:kpi [-- --scale network|clinic --seed 1 --requests 200 --connections 2
 //          --changed 0.01 --skip-pg]
-import { mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ParamsFactory, type RestrictionParams } from '@bitrix24/b24jssdk';
 import { sql } from 'kysely';
 import pg from 'pg';
-import { PortalClients } from '../src/bitrix/client.js';
 import { FactBuilder, type BuildResult } from '../src/clinic/facts.js';
 import { migrate, openStore, type Store } from '../src/db/database.js';
-import { PortalRepo } from '../src/db/portals.js';
-import { SecretBox } from '../src/db/secrets.js';
 import { KpiRegistry } from '../src/kpi/registry.js';
 import { signSession } from '../src/portal-app/session.js';
-import { SyncEngine } from '../src/sync/engine.js';
-import { commandString } from '../src/sync/rest.js';
-import { installApp, registerInstalled, spawnEmulator, spawnServer } from './emulator-process.js';
+import { spawnServer } from './emulator-process.js';
+import { NETWORK_STORE_SECRET, networkStore } from './network-store.js';
 
 const { values } = parseArgs({
   options: {
@@ -43,41 +38,33 @@ const { values } = parseArgs({
 const REQUESTS = Number(values.requests);
 const CONNECTIONS = Number(values.connections);
 const CHANGED = Number(values.changed);
-const APP_SECRET = 'bench-kpi-secret-'.padEnd(40, 'x');
+const APP_SECRET = NETWORK_STORE_SECRET;
 const YEAR = { from: '2025-01-01', to: '2026-01-01' };
 const PG_ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const FAST: RestrictionParams = { ...ParamsFactory.getDefault(), rateLimit: { burstLimit: 10_000, drainRate: 1_000, adaptiveEnabled: false }, retryDelay: 10 };
 
 const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 const log = (s: string) => process.stdout.write(`${s}\n`);
 
-// ---- the portal and the SQLite store ----
-log(`bench:kpi — scale ${values.scale}, seed ${values.seed}; generating the portal…`);
-const emu = await spawnEmulator(['--scale', values.scale!, '--seed', values.seed!, '--limits', 'off']);
-log(emu.banner);
-
+// ---- the SQLite store ----
+const cached = await networkStore(values.scale, values.seed, log);
+log(`bench:kpi — ${values.scale} scale, seed ${values.seed}, store ${cached.path} (${cached.built ? 'built now' : 'cached'})`);
 mkdirSync('data/bench', { recursive: true });
 const SQLITE_PATH = 'data/bench/kpi.db';
 for (const suffix of ['', '-wal', '-shm']) rmSync(SQLITE_PATH + suffix, { force: true });
+copyFileSync(cached.path, SQLITE_PATH);
 const lite = openStore(`file:${SQLITE_PATH}`);
-await migrate(lite);
-const inst = await installApp(emu.url, 'local.bench.kpi');
-const portalId = inst.memberId;
-const portals = new PortalRepo(lite.db, new SecretBox(APP_SECRET));
-await registerInstalled(portals, inst);
-const engine = new SyncEngine(
-  {
-    db: lite.db,
-    portals,
-    clients: new PortalClients({ db: lite.db, portals, oauthApp: { clientId: inst.clientId, clientSecret: inst.clientSecret }, allowInsecure: true, restrictions: FAST }),
-  },
-  {},
-);
-let t = performance.now();
-const full = await engine.run(portalId, 'full');
-if (full.status !== 'finished') throw new Error(`sync failed: ${full.error}`);
-const counts = full.entities as Record<string, { upserted: number }>;
-log(`synced in ${fmt((performance.now() - t) / 1000, 1)} s: ${fmt(counts.deal?.upserted ?? 0)} deals, ${fmt(counts.productrow?.upserted ?? 0)} product rows, ${fmt(counts.contact?.upserted ?? 0)} contacts`);
+const portalId = cached.portalId;
+const counts = await lite.db
+  .selectFrom('b24_deal')
+  .select(({ fn }) => fn.countAll<number>().as('deals'))
+  .where('portal_id', '=', portalId)
+  .executeTakeFirstOrThrow();
+const rowCount = await lite.db
+  .selectFrom('b24_product_row')
+  .select(({ fn }) => fn.countAll<number>().as('rows'))
+  .where('portal_id', '=', portalId)
+  .executeTakeFirstOrThrow();
+log(`${fmt(Number(counts.deals))} deals, ${fmt(Number(rowCount.rows))} product rows`);
 
 async function build(store: Store, kind: 'full' | 'incremental'): Promise<BuildResult> {
   const r = await new FactBuilder(store.db).refresh(portalId, { full: kind === 'full' });
@@ -112,7 +99,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function measure(base: string): Promise<Map<string, { p50: number; p95: number }>> {
-  const token = signSession(APP_SECRET, { portalId, userId: inst.userId, isAdmin: true }, 3600).token;
+  const token = signSession(APP_SECRET, { portalId, userId: 1, isAdmin: true }, 3600).token;
   const headers = { authorization: `Bearer ${token}` };
   const out = new Map<string, { p50: number; p95: number }>();
   for (const e of endpoints) {
@@ -149,21 +136,22 @@ async function latencies(url: string): Promise<Map<string, { p50: number; p95: n
 log(`measuring ${endpoints.length} endpoints on SQLite: ${REQUESTS} requests each, ${CONNECTIONS} in flight…`);
 const liteLat = await latencies(`file:${SQLITE_PATH}`);
 
-// ---- incremental rebuild after CHANGED of the deals changed ----
+// ---- incremental rebuild after CHANGED of the deals were rewritten by a sync ----
 const ids = (await lite.db.selectFrom('b24_deal').select('id').where('portal_id', '=', portalId).orderBy('id').execute()).map((r) => r.id);
 const nChanged = Math.max(1, Math.round(ids.length * CHANGED));
 const pick = Array.from({ length: nChanged }, (_, i) => ids[Math.floor((i * ids.length) / nChanged)]!);
-for (let i = 0; i < pick.length; i += 50) {
-  const cmd: Record<string, string> = {};
-  pick.slice(i, i + 50).forEach((id, j) => (cmd[`u${j}`] = commandString({ method: 'crm.deal.update', params: { id, fields: { OPPORTUNITY: 1000 + ((i + j) % 997) } } })));
-  const res = await fetch(`${emu.url}/rest/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ halt: 0, cmd, auth: emu.accessToken }) });
-  if (!res.ok) throw new Error(`batch: HTTP ${res.status}`);
+/** What an incremental sync leaves behind: the changed deals rewritten, a new finished run. */
+async function touch(store: Store): Promise<void> {
+  const now = new Date().toISOString();
+  for (let i = 0; i < pick.length; i += 1000)
+    await store.db.updateTable('b24_deal').set({ synced_at: now }).where('portal_id', '=', portalId).where('id', 'in', pick.slice(i, i + 1000)).execute();
+  await store.db
+    .insertInto('sync_run')
+    .values({ portal_id: portalId, mode: 'incremental', status: 'finished', started_at: now, finished_at: now, requests: 0, entities: '{}', error: null })
+    .execute();
 }
-t = performance.now();
-const inc = await engine.run(portalId, 'incremental');
-const incSyncMs = performance.now() - t;
+await touch(lite);
 const liteInc = await build(lite, 'incremental');
-emu.child.kill('SIGTERM');
 
 // ---- PostgreSQL: the same mirror copied over ----
 let pgFull: BuildResult | null = null;
@@ -178,7 +166,7 @@ if (!values['skip-pg']) {
   const pgUrl = PG_ADMIN_URL.replace(/\/[^/]*$/, '/bench_kpi');
   const pgStore = openStore(pgUrl);
   await migrate(pgStore);
-  t = performance.now();
+  const t = performance.now();
   const tables = ['portal', 'b24_deal', 'b24_product_row', 'b24_contact', 'b24_user', 'b24_department', 'b24_pipeline', 'b24_status', 'b24_currency', 'b24_product', 'b24_product_section', 'b24_user_field', 'sync_run', 'sync_checkpoint'] as const;
   for (const table of tables) {
     let after = 0;
@@ -190,16 +178,14 @@ if (!values['skip-pg']) {
       await pgStore.db.insertInto(table).values(rows as never).execute();
     }
   }
+  // Copied run ids: move the id sequence past them.
+  await sql`SELECT setval(pg_get_serial_sequence('sync_run', 'id'), (SELECT max(id) FROM sync_run))`.execute(pgStore.db);
   log(`copied the mirror into PostgreSQL in ${fmt((performance.now() - t) / 1000, 1)} s`);
-  // The incremental run's changes are already in the copy: build fully, then measure the
-  // incremental path by touching the same deals again.
   pgFull = await build(pgStore, 'full');
   log(`PostgreSQL full fact build: ${fmt(pgFull.ms / 1000, 1)} s`);
   log(`measuring on PostgreSQL…`);
   pgLat = await latencies(pgUrl);
-  const now = new Date().toISOString();
-  await pgStore.db.updateTable('b24_deal').set({ synced_at: now }).where('portal_id', '=', portalId).where('id', 'in', pick).execute();
-  await pgStore.db.insertInto('sync_run').values({ portal_id: portalId, mode: 'incremental', status: 'finished', started_at: now, finished_at: now, requests: 0, entities: '{}', error: null }).execute();
+  await touch(pgStore);
   pgInc = await build(pgStore, 'incremental');
   await pgStore.close();
 }
@@ -220,7 +206,7 @@ for (const e of endpoints) {
 }
 log(`${endpoints.length - misses} of ${endpoints.length} endpoints within target on SQLite`);
 log('');
-log(`REBUILD — after ${fmt(pick.length)} deals (${fmt(CHANGED * 100, 1)} %) changed; incremental sync ${fmt(incSyncMs / 1000, 1)} s, ${inc.requests} requests`);
+log(`REBUILD — after ${fmt(pick.length)} deals (${fmt(CHANGED * 100, 1)} %) were rewritten by a sync`);
 log(['store', 'full build s', 'incremental build s', 'deals examined', 'incremental / full'].join(' | '));
 log(['SQLite', fmt(liteFull.ms / 1000, 2), fmt(liteInc.ms / 1000, 3), fmt(liteInc.deals), `${fmt((liteInc.ms / liteFull.ms) * 100, 2)} %`].join(' | '));
 if (pgFull && pgInc) log(['PostgreSQL', fmt(pgFull.ms / 1000, 2), fmt(pgInc.ms / 1000, 3), fmt(pgInc.deals), `${fmt((pgInc.ms / pgFull.ms) * 100, 2)} %`].join(' | '));
