@@ -1,7 +1,7 @@
 // Each dashboard panel declares its query (a key that changes with the filters, and a loader); one
 // loader tracks loading and error per panel, so a failing KPI shows one error card, never a blank
 // page. The registry of panels also tells tests and the UI benchmark when every panel has settled.
-import { onBeforeUnmount, reactive, ref, shallowRef, watch, type Ref, type ShallowRef } from 'vue';
+import { onScopeDispose, reactive, ref, shallowRef, watch, type Ref, type ShallowRef } from 'vue';
 import { ApiError } from './api.js';
 
 export type PanelStatus = 'loading' | 'ready' | 'error' | 'not_synced';
@@ -76,7 +76,7 @@ export function usePanel<T>(id: string, key: () => string | null, load: (signal:
   };
   const reload = () => void run();
   watch(key, (k) => k !== null && void run(), { immediate: true });
-  onBeforeUnmount(() => {
+  onScopeDispose(() => {
     retryLater(reload, false);
     ctl?.abort();
     seq++;
