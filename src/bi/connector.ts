@@ -252,6 +252,10 @@ export class BiConnector {
         } else if (file) {
           yield* sqlitePages(file, left);
         } else {
+          // PostgreSQL: each page borrows a pool connection only for its query. A snapshot across
+          // pages would hold a connection for the whole (client-paced) stream, and a dashboard's
+          // parallel queries would starve the pool the app shares; keyset pages still give every row
+          // once, a fact refresh committing mid-stream shows its new rows in the later pages.
           let last: number | null = null;
           while (left > 0) {
             const take = Math.min(batchRows, left);
