@@ -22,6 +22,7 @@ const SECRET = 'app-secret-for-bi-tests-'.padEnd(40, 'x');
 const TOKEN_A = 'token-of-portal-a-0123456789abcdef';
 const TOKEN_B = 'token-of-portal-b-fedcba9876543210';
 const OTHER = 'kpi-test-b';
+const UNSYNCED = 'never-synced';
 const JAN = { from: '2026-01-01', to: '2026-02-01' };
 const Q1 = { from: '2026-01-01', to: '2026-04-01' };
 const JAN_RANGE: BiFilterItem = { dateRange: { field: 'VISIT_DATE', from: '2026-01-01', to: '2026-01-31' } };
@@ -52,8 +53,8 @@ describe.each(DIALECTS)('BI Builder connector on %s', (dialect) => {
   beforeAll(async () => {
     store = await createTestStore(dialect);
     const portals = new PortalRepo(store.db, new SecretBox(SECRET));
-    for (const p of [PORTAL, OTHER]) {
-      await writeClinicMirror(store.db, p);
+    for (const p of [PORTAL, OTHER, UNSYNCED]) {
+      if (p !== UNSYNCED) await writeClinicMirror(store.db, p);
       await saveSettings(store.db, p, { ...DEFAULT_SETTINGS, appointment: { pipelines: [7], noShowStages: [] } }, null);
       await portals.registerOAuth({
         portalId: p,
@@ -76,6 +77,7 @@ describe.each(DIALECTS)('BI Builder connector on %s', (dialect) => {
     const bi = app.bi.connector.store;
     await bi.save(PORTAL, { status: 'registered', secret: bi.seal(TOKEN_A) });
     await bi.save(OTHER, { status: 'registered', secret: bi.seal(TOKEN_B) });
+    await bi.save(UNSYNCED, { status: 'registered', secret: bi.seal(TOKEN_A) });
   });
   afterAll(async () => {
     await app?.close();
@@ -111,6 +113,13 @@ describe.each(DIALECTS)('BI Builder connector on %s', (dialect) => {
     it("portal B's secret serves B's data on B's URL, not A's", async () => {
       const b = await data('clinic_visits', ['DEAL_ID'], undefined, 0, client(TOKEN_B, OTHER));
       expect(b.rows).toHaveLength(10);
+    });
+
+    it('a portal whose first sync has not finished: connection and tables work, data is a 503 (never an empty table)', async () => {
+      expect(await client(TOKEN_A, UNSYNCED).check()).toMatchObject({ status: 200 });
+      expect((await client(TOKEN_A, UNSYNCED).tables()).length).toBe(7);
+      const e = (await client(TOKEN_A, UNSYNCED).data({ table: 'clinic_visits', limit: 20 }).catch((x: unknown) => x)) as BiProtocolError;
+      expect([e.status, JSON.parse(e.body!).error]).toEqual([503, 'not_synced']);
     });
 
     it('an uninstalled portal is refused', async () => {
