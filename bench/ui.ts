@@ -81,15 +81,16 @@ async function main(): Promise<void> {
       await page.goto(frameUrl);
       const frame = (await (await page.waitForSelector('#b24-app-frame')).contentFrame())!;
       await frame.waitForFunction(() => performance.getEntriesByName('panels-settled').length > 0 && performance.getEntriesByName('first-chart').length > 0, null, { timeout: 30_000, polling: 50 });
-      const marks = await frame.evaluate(() => {
-        const at = (n: string) => performance.getEntriesByName(n)[0]?.startTime ?? NaN;
+      // A string, not a function: tsx would wrap inner arrow functions in a helper the page lacks.
+      const marks = (await frame.evaluate(`(() => {
+        const at = (n) => performance.getEntriesByName(n)[0]?.startTime ?? NaN;
         return {
           chart: at('first-chart'),
           panels: at('panels-settled'),
           steps: { frame: at('frame-ready'), session: at('session-ready'), registry: at('registry-ready') },
-          failed: Object.values((window as unknown as { __panels: () => Record<string, string> }).__panels()).filter((s) => s !== 'ready').length,
+          failed: Object.values(window.__panels()).filter((s) => s !== 'ready').length,
         };
-      });
+      })()`)) as { chart: number; panels: number; steps: Record<string, number>; failed: number };
       if (marks.failed) throw new Error(`${marks.failed} panels did not load`);
       // The first load warms the server's statement cache and the OS; it is not counted.
       if (i > 0) {

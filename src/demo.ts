@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { ParamsFactory, type RestrictionParams } from '@bitrix24/b24jssdk';
 import type { Logger } from 'pino';
 import { serveApp } from './app.js';
 import type { Config } from './config.js';
@@ -15,6 +16,12 @@ export const DEMO_SEED = 1;
 export const DEMO_CLIENT_ID = 'local.clinic-analytics.demo';
 /** Fixed, so restarting the demo re-installs into the same portal row instead of adding one. */
 export const DEMO_MEMBER_ID = 'demo0clinic0analytics00000000001';
+
+/** The demo portal has no rate limits, so the app's client need not pace itself to the cloud's 2 req/s. */
+const DEMO_RESTRICTIONS: RestrictionParams = {
+  ...ParamsFactory.getDefault(),
+  rateLimit: { burstLimit: 10_000, drainRate: 1_000, adaptiveEnabled: false },
+};
 
 /** APP_SECRET for the demo: the configured one, else one generated on first start and kept. */
 function demoSecret(config: Config): string {
@@ -57,7 +64,7 @@ export async function runDemo(config: Config, log: Logger): Promise<() => Promis
     served = await serveApp(
       { ...config, B24_CLIENT_ID: DEMO_CLIENT_ID, B24_CLIENT_SECRET: clientSecret, APP_SECRET: appSecret, ALLOW_INSECURE_PORTALS: true },
       log,
-      { demo },
+      { demo, restrictions: DEMO_RESTRICTIONS },
     );
   } catch (e) {
     await portal.close();

@@ -6,6 +6,9 @@ import { kpiUrl, type Filters, type KpiRequest } from './filters.js';
 import type { Range } from './period.js';
 import type { KpiResult } from './types.js';
 
+/** Doctors and directions with visits (the filter bar loads them): names for captions and exports. */
+export const dimensionLists = { doctor: ref<{ id: string; name: string }[]>([]), direction: ref<{ id: string; name: string }[]>([]) };
+
 /** The newest `syncedAt` among the answers on screen (the freshness line). */
 export const syncedAt = ref<string | null>(null);
 
