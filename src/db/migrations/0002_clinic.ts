@@ -63,7 +63,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .on('clinic_visit')
     .columns(['portal_id', 'visit_date', 'doctor_id', 'direction_id', 'source_id', 'visit_week', 'visit_month', 'patient_id', 'revenue_minor', 'is_first', 'first_date'])
     .execute();
-  await db.schema.createIndex('clinic_visit_patient').on('clinic_visit').columns(['portal_id', 'patient_id']).execute();
+  // Covering for the cohort table's join from patients to their visits.
+  await db.schema
+    .createIndex('clinic_visit_patient')
+    .on('clinic_visit')
+    .columns(['portal_id', 'patient_id', 'months_since_first', 'day_no', 'doctor_id'])
+    .execute();
 
   await db.schema
     .createTable('clinic_service_line')
