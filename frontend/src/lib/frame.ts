@@ -2,7 +2,7 @@
 // itself when no portal answers), the frame token for the session, the portal's language, resizing
 // and the slider. In demo mode a page opened at the app's own URL takes the demo portal
 // administrator's token from the server instead (POST /demo/frame-auth).
-import type { B24Frame } from '@bitrix24/b24jssdk';
+import { initializeB24Frame, type B24Frame } from '@bitrix24/b24jssdk';
 import type { FrameAuth } from './api.js';
 
 export interface Host {
@@ -69,7 +69,6 @@ export async function connectHost(mode: string, pageLang: 'ru' | 'en'): Promise<
   const framed = window.parent !== window;
   if (!framed && mode === 'demo') return demoHost(pageLang);
   if (!framed) throw new OutsidePortalError('not in a frame');
-  // The SDK (with luxon and axios) is the biggest piece of the first view: loaded in parallel with the app.
-  const { initializeB24Frame } = await import('@bitrix24/b24jssdk');
+  // The SDK is a static import: the page preloads it in parallel with the app's own code.
   return frameHost(await withTimeout(initializeB24Frame(), FRAME_TIMEOUT_MS));
 }
