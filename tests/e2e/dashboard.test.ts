@@ -216,6 +216,20 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard in the portal frame (real Chromium
     expect(await frame.textContent('#runs tbody tr:first-child td:first-child')).toBe(String(status.runs[0].id));
     const q = await api('/api/v1/settings/quality');
     expect(Number(await frame.getAttribute('[data-quality-key=visits] td[data-value]', 'data-value'))).toBe(q.quality.visits);
+    // The visits behind a count; a deal opens in the portal's slider.
+    const kind = (['withoutDoctor', 'withoutPatient', 'withBadRows'] as const).find((k) => q.quality[k] > 0);
+    if (kind) {
+      await frame.click(`[data-quality-key=${kind}] a`);
+      await settled();
+      const listed = await api(`/api/v1/quality/visits?kind=${kind}&limit=50`);
+      expect(await frame.$$eval('[data-quality-visits] tr', (trs) => trs.map((t) => Number(t.getAttribute('data-deal'))))).toEqual(listed.visits.map((v: any) => v.dealId));
+      await frame.click(`[data-quality-visits] tr[data-deal="${listed.visits[0].dealId}"] a`);
+      const sliders = (await page.evaluate(() => (window as any).__b24host.sliders)) as { command: string; path: string }[];
+      expect(sliders.at(-1)).toMatchObject({ command: 'openPath' });
+      expect(JSON.stringify(sliders.at(-1))).toContain(`/crm/deal/details/${listed.visits[0].dealId}/`);
+    }
+    const bi = await api('/api/v1/bi/status');
+    expect(await frame.getAttribute('[data-bi-status]', 'data-state')).toBe(bi.status);
     await shot('data');
     await go('#/settings');
     const s = await api('/api/v1/settings');

@@ -10,6 +10,7 @@ import { authPlugin } from '../auth.js';
 import { biRoutes } from './bi.js';
 import { kpiRoutes } from './kpi.js';
 import { planRoutes } from './plans.js';
+import { qualityRoutes } from './quality.js';
 import { settingsRoutes } from './settings.js';
 import { syncRoutes } from './sync.js';
 
@@ -31,7 +32,7 @@ export interface ApiRoute {
   schema: unknown;
 }
 
-const API_ROUTES: FastifyPluginAsync<ApiDeps>[] = [syncRoutes, kpiRoutes, settingsRoutes, planRoutes, biRoutes];
+const API_ROUTES: FastifyPluginAsync<ApiDeps>[] = [syncRoutes, kpiRoutes, settingsRoutes, planRoutes, biRoutes, qualityRoutes];
 
 export async function registerApi(app: FastifyInstance, deps: ApiDeps & { appSecret: string }, registered: ApiRoute[]): Promise<void> {
   await app.register(
