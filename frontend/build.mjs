@@ -1,8 +1,8 @@
-/* global URL, console, process */
+/* global URL, console, process, setTimeout */
 // Builds the dashboard into frontend/dist when it is missing or older than its sources. Run by
 // `npm ci`/`npm install` (postinstall) and before `npm start` (prestart), so a fresh clone needs no
 // other command; `--force` rebuilds anyway. Exits non-zero when the build fails.
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,14 +24,37 @@ export function isStale() {
   return sources.some((p) => existsSync(p) && newest(p) > built);
 }
 
+/** One build at a time (test files running in parallel may each ask for it). */
+async function withLock(fn) {
+  const lock = join(root, '.build-lock');
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      // A lock older than 5 minutes was left by a build that died.
+      if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 300_000) rmSync(lock, { recursive: true, force: true });
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
 export async function buildDashboard({ force = false, quiet = false } = {}) {
   if (!force && !isStale()) return false;
-  const t0 = Date.now();
-  const { build } = await import('vite');
-  await build({ configFile: join(root, 'vite.config.ts'), logLevel: quiet ? 'error' : 'warn' });
-  writeFileSync(stamp, new Date().toISOString() + '\n');
-  if (!quiet) console.log(`dashboard built into frontend/dist in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  return true;
+  return withLock(async () => {
+    if (!force && !isStale()) return false; // built by whoever held the lock
+    const t0 = Date.now();
+    const { build } = await import('vite');
+    await build({ configFile: join(root, 'vite.config.ts'), logLevel: quiet ? 'error' : 'warn' });
+    writeFileSync(stamp, new Date().toISOString() + '\n');
+    if (!quiet) console.log(`dashboard built into frontend/dist in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    return true;
+  });
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
