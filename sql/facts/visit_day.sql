@@ -1,13 +1,6 @@
 -- The daily sums of visits (clinic_visit_day) for the days in clinic_dirty_day, after
--- visit_order.sql: a day is dirty when a visit on it was added, removed or changed, or when the
--- first-visit flag of one of its visits may have moved (every day a dirty patient has a visit on).
-INSERT INTO clinic_dirty_day (portal_id, visit_date)
-SELECT DISTINCT v.portal_id, v.visit_date
-FROM clinic_visit v
-JOIN clinic_dirty_patient d ON d.portal_id = v.portal_id AND d.patient_id = v.patient_id
-WHERE v.portal_id = :portal
-  AND NOT EXISTS (SELECT 1 FROM clinic_dirty_day x WHERE x.portal_id = v.portal_id AND x.visit_date = v.visit_date);
-
+-- visit_order.sql: a day is dirty when a visit on it was added, removed or changed (facts.ts), or
+-- when the first-visit flag of one of its visits moved (visit_order.sql).
 DELETE FROM clinic_visit_day
 WHERE portal_id = :portal
   AND visit_date IN (SELECT visit_date FROM clinic_dirty_day WHERE portal_id = :portal);
