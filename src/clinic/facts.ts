@@ -4,7 +4,7 @@
 // deals a sync wrote since the last build (b24_deal.synced_at) and deals that disappeared, then the
 // aggregates of the patients those deals touch. Each build is one transaction, so readers see the
 // old facts or the new ones, never half.
-import type { Kysely, Transaction } from 'kysely';
+import { sql, SqliteAdapter, type Kysely, type Transaction } from 'kysely';
 import { bindSql, loadSqlFile, type SqlFile } from '../db/sql-file.js';
 import type { Database } from '../db/schema.js';
 import { deriveVisit, isVisitDeal, type DealInput, type LineFact, type ModelContext, type RowInput, type VisitFact } from './derive.js';
@@ -151,9 +151,26 @@ export class FactBuilder {
   refresh(portalId: string, opts: { full?: boolean } = {}): Promise<BuildResult> {
     const cur = this.running.get(portalId);
     if (cur) return cur;
-    const p = this.doRefresh(portalId, opts.full ?? false).finally(() => this.running.delete(portalId));
+    const p = this.doRefresh(portalId, opts.full ?? false)
+      .then(async (r) => {
+        if (r.kind !== 'none') await this.refreshStatistics();
+        return r;
+      })
+      .finally(() => this.running.delete(portalId));
     this.running.set(portalId, p);
     return p;
+  }
+
+  /**
+   * SQLite plans the fact queries from table statistics it only has after ANALYZE; without them it
+   * can scan all visits where a few hundred dirty patients' rows would do (measured: the incremental
+   * refresh after 1 % changed 5.5 s → 3.7 s). After every build: `optimize` only re-analyzes tables
+   * whose size moved a lot, bounded by analysis_limit; PostgreSQL keeps its own statistics.
+   */
+  private async refreshStatistics(): Promise<void> {
+    if (!(this.db.getExecutor().adapter instanceof SqliteAdapter)) return;
+    await sql`PRAGMA analysis_limit = 1000`.execute(this.db);
+    await sql`PRAGMA optimize = 0x10002`.execute(this.db);
   }
 
   private async doRefresh(portalId: string, forceFull: boolean): Promise<BuildResult> {
