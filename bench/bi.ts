@@ -7,7 +7,7 @@
 // Targets: ≥ 200 000 rows/s, first byte ≤ 200 ms, RSS growth ≤ 50 MB whatever the row count.
 // The store is the cached network-scale SQLite file of bench/network-store.ts (built on first use, a
 // few minutes). Usage: npm run bench:bi [-- --scale network --seed 1 --runs 3]
-import { spawn } from 'node:child_process';
+import { spawnServer } from './emulator-process.js';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { availableParallelism } from 'node:os';
@@ -26,19 +26,7 @@ const cached = await networkStore(values.scale, values.seed, log);
 log(`load average ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')} on ${availableParallelism()} cores`);
 log(`bench:bi — ${values.scale} scale, seed ${values.seed}, store ${cached.path} (${cached.built ? 'built now' : 'cached'})`);
 
-const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bi-server.ts'], {
-  env: { ...process.env, DATABASE_URL: `file:${cached.path}`, APP_SECRET: NETWORK_STORE_SECRET, PORTAL: cached.portalId, BI_TOKEN: TOKEN },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const base = await new Promise<string>((resolve, reject) => {
-  let text = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    text += d.toString();
-    const m = /listening (\S+)/.exec(text);
-    if (m) resolve(m[1]!);
-  });
-  child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${text}`)));
-});
+const { child, base } = await spawnServer('bench/bi-server.ts', { DATABASE_URL: `file:${cached.path}`, APP_SECRET: NETWORK_STORE_SECRET, PORTAL: cached.portalId, BI_TOKEN: TOKEN });
 
 /** The server's CPU seconds so far (utime + stime): the machine is shared, so rows per CPU-second is
  *  printed beside rows per wall-clock second. */

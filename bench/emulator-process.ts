@@ -2,6 +2,7 @@
 // client's JSON parsing must not share the emulator's CPU. Resolves once it listens.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { PortalRepo } from '../src/db/portals.js';
+import type { InstallResult } from '../src/emulator/emulator.js';
 
 export interface EmulatorProcess {
   child: ChildProcess;
@@ -34,21 +35,8 @@ export async function spawnEmulator(args: string[]): Promise<EmulatorProcess> {
   };
 }
 
-/** What `POST /_emulator/install` answers: a freshly installed app's credentials and tokens. */
-export interface InstalledApp {
-  clientId: string;
-  clientSecret: string;
-  applicationToken: string;
-  accessToken: string;
-  refreshToken: string;
-  expires: number;
-  memberId: string;
-  domain: string;
-  clientEndpoint: string;
-  serverEndpoint: string;
-  scope: string[];
-  userId: number;
-}
+/** What `POST /_emulator/install` answers (the emulator's own install result, over HTTP). */
+export type InstalledApp = InstallResult;
 
 /** Installs an app (a new client id) into a running emulator. */
 export async function installApp(url: string, clientId: string): Promise<InstalledApp> {

@@ -19,7 +19,7 @@
 // Usage: npm run bench:sync [-- --scale clinic|tiny|network --seed 1 --subset 5000
 //          --naive-sample 300|all --skip-naive --skip-batch-profile --skip-incremental
 //          --changed 0.01 --latency none|cost]
-import { spawnEmulator } from './emulator-process.js';
+import { installApp, spawnEmulator } from './emulator-process.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,25 +96,7 @@ function emulatorPeakKb(): number | null {
   }
 }
 
-interface Installed {
-  clientId: string;
-  clientSecret: string;
-  applicationToken: string;
-  accessToken: string;
-  refreshToken: string;
-  expires: number;
-  memberId: string;
-  domain: string;
-  clientEndpoint: string;
-  serverEndpoint: string;
-  scope: string[];
-  userId: number;
-}
-async function install(clientId: string): Promise<Installed> {
-  const res = await fetch(`${url}/_emulator/install`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ clientId }) });
-  if (!res.ok) throw new Error(`install: HTTP ${res.status} ${await res.text()}`);
-  return res.json() as Promise<Installed>;
-}
+const install = (clientId: string) => installApp(url, clientId);
 
 /** A direct REST call outside the SDK (setup only), waiting out 503s. */
 async function rest(auth: string, method: string, body: Record<string, unknown>): Promise<any> {
