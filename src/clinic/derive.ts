@@ -1,37 +1,20 @@
 // Row-level derivation: one mirrored deal (with its product rows) → a visit and its service lines,
 // by the portal's settings (kpi.md §1). Pure code with no store access, so each mapping choice is
 // tested directly; the per-patient aggregates over visits are SQL (sql/facts/).
-import type { Insertable } from 'kysely';
-import type { ClinicServiceLineTable, ClinicVisitTable } from '../db/schema.js';
+import type { Insertable, Selectable } from 'kysely';
+import type { ClinicServiceLineTable, ClinicVisitTable, DealTable, ProductRowTable } from '../db/schema.js';
 import { dayNo, localDate, monthNo, monthStart, weekStart } from './calendar.js';
 import type { ClinicSettings } from './settings.js';
 
-export interface DealInput {
-  id: number;
-  category_id: number;
-  stage_id: string | null;
-  stage_semantic_id: string | null;
-  currency_id: string | null;
-  opportunity_minor: number | null;
-  contact_id: number | null;
-  company_id: number | null;
-  assigned_by_id: number | null;
-  source_id: string | null;
-  begindate: string | null;
-  closedate: string | null;
-  date_create: string | null;
-  uf: string;
-}
+/** The mirrored columns a derivation reads (facts.ts selects exactly these). */
+export const DEAL_COLUMNS = [
+  'id', 'category_id', 'stage_id', 'stage_semantic_id', 'currency_id', 'opportunity_minor', 'contact_id',
+  'company_id', 'assigned_by_id', 'source_id', 'begindate', 'closedate', 'date_create', 'uf',
+] as const;
+export const ROW_COLUMNS = ['id', 'deal_id', 'product_id', 'product_name', 'price_minor', 'price_account_minor', 'quantity'] as const;
 
-export interface RowInput {
-  id: number;
-  deal_id: number;
-  product_id: number | null;
-  product_name: string | null;
-  price_minor: number;
-  price_account_minor: number | null;
-  quantity: number;
-}
+export type DealInput = Pick<Selectable<DealTable>, (typeof DEAL_COLUMNS)[number]>;
+export type RowInput = Pick<Selectable<ProductRowTable>, (typeof ROW_COLUMNS)[number]>;
 
 /** The reference data a derivation reads, loaded once per build. */
 export interface ModelContext {
@@ -55,8 +38,8 @@ export interface Derived {
   lines: LineFact[];
 }
 
-/** Why a deal that looks like a visit could not become one (counted for the admin). */
-export type Rejection = 'no_date' | null;
+/** Why a deal in a visit stage could not become a visit (recorded for the admin). */
+export type Rejection = 'no_date';
 
 export function isVisitDeal(d: DealInput, ctx: ModelContext): boolean {
   const { visit, appointment } = ctx.settings;
@@ -108,7 +91,7 @@ export function deriveVisit(
   d: DealInput,
   rows: readonly RowInput[],
   ctx: ModelContext,
-  rejected?: (why: Exclude<Rejection, null>) => void,
+  rejected?: (why: Rejection) => void,
 ): Derived | null {
   if (!isVisitDeal(d, ctx)) return null;
   const s = ctx.settings;

@@ -7,7 +7,7 @@
 import { sql, SqliteAdapter, type Kysely, type Transaction } from 'kysely';
 import { bindSql, loadSqlFile, type SqlFile } from '../db/sql-file.js';
 import type { Database } from '../db/schema.js';
-import { deriveVisit, isVisitDeal, type DealInput, type LineFact, type ModelContext, type RowInput, type VisitFact } from './derive.js';
+import { DEAL_COLUMNS, deriveVisit, isVisitDeal, ROW_COLUMNS, type DealInput, type LineFact, type ModelContext, type RowInput, type VisitFact } from './derive.js';
 import { hashOf, loadStoredSettings, type ClinicSettings } from './settings.js';
 
 const DEAL_CHUNK = 2000;
@@ -19,12 +19,6 @@ const VISIT_ORDER = loadSqlFile('facts/visit_order.sql');
 const PATIENT = loadSqlFile('facts/patient.sql');
 const VISIT_DAY = loadSqlFile('facts/visit_day.sql');
 
-const DEAL_COLUMNS = [
-  'id', 'category_id', 'stage_id', 'stage_semantic_id', 'currency_id', 'opportunity_minor', 'contact_id',
-  'company_id', 'assigned_by_id', 'source_id', 'begindate', 'closedate', 'date_create', 'uf',
-] as const;
-const ROW_COLUMNS = ['id', 'deal_id', 'product_id', 'product_name', 'price_minor', 'price_account_minor', 'quantity'] as const;
-
 export interface BuildResult {
   kind: 'full' | 'incremental' | 'none';
   /** Deals examined. */
@@ -34,10 +28,11 @@ export interface BuildResult {
   ms: number;
 }
 
-type Db = Kysely<Database> | Transaction<Database>;
+// A transaction is a Kysely too: these read inside a build's transaction or outside it.
+type Db = Kysely<Database>;
 
 export async function loadModelContext(db: Db, portalId: string): Promise<{ ctx: ModelContext; hash: string }> {
-  const stored = await loadStoredSettings(db as Kysely<Database>, portalId);
+  const stored = await loadStoredSettings(db, portalId);
   const [currencies, statuses, products, fields] = await Promise.all([
     db.selectFrom('b24_currency').select(['currency', 'amount', 'amount_cnt', 'base']).where('portal_id', '=', portalId).orderBy('currency').execute(),
     db
@@ -180,7 +175,7 @@ export class FactBuilder {
       const prev = await trx.selectFrom('clinic_build').selectAll().where('portal_id', '=', portalId).executeTakeFirst();
       if (!forceFull && prev?.sync_mark === key) return { kind: 'none', deals: 0, visits: 0, patients: 0, ms: performance.now() - t0 };
       const { ctx, hash } = await loadModelContext(trx, portalId);
-      const watermark = { w: await dealWatermark(trx, portalId) };
+      const watermark = await dealWatermark(trx, portalId);
       let kind: BuildResult['kind'];
       let counts: { deals: number; visits: number; patients: number };
       if (forceFull || !prev || prev.model_hash !== hash) {
@@ -200,7 +195,7 @@ export class FactBuilder {
       const row = {
         model_hash: hash,
         sync_mark: key,
-        deal_watermark: watermark.w,
+        deal_watermark: watermark,
         synced_at: syncedAt,
         built_at: new Date().toISOString(),
         kind,

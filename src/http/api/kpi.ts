@@ -5,7 +5,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { loadSettings } from '../../clinic/settings.js';
 import { doctorSignal } from '../../kpi/doctor-signal.js';
 import { parsePeriod, PeriodError } from '../../kpi/period.js';
 import { DIMENSIONS, type Dimension } from '../../kpi/registry.js';
@@ -43,7 +42,8 @@ export function kpiError(e: unknown): never {
 
 async function ownOnly(deps: ApiDeps, req: FastifyRequest): Promise<string | null> {
   if (req.session.isAdmin) return null;
-  const settings = await loadSettings(deps.db, req.session.portalId);
+  // The settings the facts were built with, cached per freshness check (no detection per request).
+  const { settings } = await clinicServices(deps.db).facts.ensureFresh(req.session.portalId);
   return settings.access.othersSee === 'own' ? String(req.session.userId) : null;
 }
 

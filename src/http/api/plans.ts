@@ -2,7 +2,6 @@
 // clinic's; a doctor's own progress by non-admins when settings allow only their own numbers).
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { loadSettings } from '../../clinic/settings.js';
 import { today } from '../../clinic/calendar.js';
 import { listPlans, PlanError, planProgress, PlanSchema, savePlans } from '../../kpi/plans.js';
 import { clinicServices } from '../../kpi/services.js';
@@ -54,7 +53,7 @@ export const planRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps) 
     },
     async (req) => {
       const portalId = req.session.portalId;
-      const settings = await loadSettings(deps.db, portalId);
+      const { settings } = await clinicServices(deps.db).facts.ensureFresh(portalId);
       const scope = req.query.scope ?? 'clinic';
       const scopeId = scope === 'clinic' ? '' : req.query.scopeId;
       if (scopeId === undefined) throw new AppError(400, 'bad_query', `scopeId is required for scope "${scope}"`);
