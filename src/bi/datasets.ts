@@ -91,9 +91,9 @@ const visits: BiDataset = {
     ['VISIT_DATE', 'date', 'f.visit_date', 'Дата визита'],
     ['CONTACT_ID', 'int', 'f.patient_id', 'Пациент (контакт)'],
     ['ASSIGNED_BY_ID', 'int', int('f.doctor_id'), 'Врач (ID)'],
-    ['DOCTOR_NAME', 'string', nameOf('f.doctor_id', 'dn.name'), 'Врач'],
+    ['DOCTOR_NAME', 'string', nameOf('f.doctor_id', 'f.doctor_name'), 'Врач'],
     ['DIRECTION_ID', 'int', int('f.direction_id'), 'Направление (ID)'],
-    ['DIRECTION_NAME', 'string', nameOf('f.direction_id', 'rn.name'), 'Направление'],
+    ['DIRECTION_NAME', 'string', nameOf('f.direction_id', 'f.direction_name'), 'Направление'],
     ['REVENUE', 'double', money('f.revenue_minor'), 'Выручка'],
     ['IS_FIRST_VISIT', 'int', 'f.is_first', 'Первичный визит (1/0)'],
     ['VISIT_NUMBER', 'int', 'f.visit_number', 'Номер визита пациента'],
@@ -106,8 +106,6 @@ const visits: BiDataset = {
     LEFT JOIN ${nameTable(c.directionNames)} rn ON rn.id = v.direction_id
     WHERE v.portal_id = ${c.portalId})`,
 };
-// The names are columns of the source, so the field expressions read them from `f`.
-for (const fld of visits.fields) fld.expr = fld.expr.replace('dn.name', 'f.doctor_name').replace('rn.name', 'f.direction_name');
 
 const serviceLines: BiDataset = {
   name: 'clinic_service_lines',
