@@ -34,6 +34,19 @@ function start(env: Record<string, string>) {
   return { child, output: () => out, exited };
 }
 
+/** A free port whose next one is free too (the demo's portal listens on PORT + 1). */
+async function freePortPair(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    const next = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port + 1, '127.0.0.1', () => s.close(() => resolve(true)));
+    });
+    if (next) return port;
+  }
+}
+
 const APP = { B24_CLIENT_ID: 'local.start.test', B24_CLIENT_SECRET: 'secret-of-the-start-test', APP_SECRET: 'z'.repeat(40) };
 
 describe('npm start with a Bitrix24 app configured', () => {
@@ -72,4 +85,40 @@ describe('npm start with a Bitrix24 app configured', () => {
     expect(await p.exited).toBe(1);
     expect(p.output()).toContain(variable);
   }, 60_000);
+});
+
+describe('npm start with no Bitrix24 app configured (the demo)', () => {
+  it('runs the demo portal beside the app, installs the app into it, prints the URLs and stops clean', async () => {
+    const port = await freePortPair();
+    const app = `http://127.0.0.1:${port}`;
+    const p = start({ PORT: String(port), PUBLIC_URL: app });
+    try {
+      for (let i = 0; i < 600 && !p.output().includes('Portal stats:'); i++) await new Promise((r) => setTimeout(r, 100));
+      const out = p.output();
+      expect(out).toContain(`The dashboard (demo data):  ${app}/`);
+      expect(out).toContain(`http://127.0.0.1:${port + 1}/_emulator/frame?clientId=local.clinic-analytics.demo&userId=1&lang=ru`);
+      // Installed through ONAPPINSTALL: the portal (in its own thread) knows the app and frames it.
+      const stats = (await (await fetch(`http://127.0.0.1:${port + 1}/_emulator/stats`)).json()) as { tables: Record<string, number>; memberId: string };
+      expect(stats.memberId).toBe('demo0clinic0analytics00000000001');
+      expect(stats.tables.deal).toBeGreaterThan(100_000);
+      const frame = await fetch(`http://127.0.0.1:${port + 1}/_emulator/frame?clientId=local.clinic-analytics.demo&userId=1&lang=ru`);
+      expect(frame.status).toBe(200);
+      // The page opened outside the portal gets the demo administrator's token from the portal's thread.
+      const auth = (await (await fetch(`${app}/demo/frame-auth`, { method: 'POST' })).json()) as { accessToken: string; memberId: string; domain: string };
+      expect(auth).toMatchObject({ memberId: 'demo0clinic0analytics00000000001', domain: `127.0.0.1:${port + 1}` });
+      expect(auth.accessToken).toMatch(/^\w{20,}$/);
+      const session = await fetch(`${app}/api/session`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ accessToken: auth.accessToken, memberId: auth.memberId, domain: auth.domain }),
+      });
+      expect(session.status, await session.clone().text()).toBe(200);
+    } finally {
+      p.child.kill('SIGTERM');
+      expect(await p.exited).toBe(0);
+    }
+    // Nothing keeps listening: the portal's thread ended with the process.
+    await expect(fetch(`http://127.0.0.1:${port + 1}/_emulator/stats`)).rejects.toThrow();
+    await expect(fetch(`${app}/healthz`)).rejects.toThrow();
+  }, 120_000);
 });
