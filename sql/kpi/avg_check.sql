@@ -7,6 +7,6 @@
 -- @definition Revenue divided by visits in [from, to), from their sums at the requested grain; null without visits. kpi.md §2.
 SELECT {{dim}} AS dim, SUM(f.revenue_minor) * 1.0 / SUM(f.visits) AS value,
        SUM(f.revenue_minor) AS revenue_minor, SUM(f.visits) AS visits
-FROM clinic_visit_day f
-WHERE f.portal_id = :portal AND f.visit_date >= :from AND f.visit_date < :to {{filters}}
+FROM {{visit_sums}} f
+WHERE 1 = 1 {{filters}}
 GROUP BY {{dim}}

@@ -9,6 +9,6 @@
 -- Every patient has exactly one first visit, so counting first visits counts patients: the daily sums
 -- (clinic_visit_day) can answer it.
 SELECT {{dim}} AS dim, SUM(f.new_patients) AS value
-FROM clinic_visit_day f
-WHERE f.portal_id = :portal AND f.visit_date >= :from AND f.visit_date < :to {{filters}}
+FROM {{visit_sums}} f
+WHERE 1 = 1 {{filters}}
 GROUP BY {{dim}}

@@ -7,6 +7,6 @@
 -- @dimensions service, doctor, direction, day, week, month
 -- @definition Sum of product-row QUANTITY of visits dated in [from, to). kpi.md §3.
 SELECT {{dim}} AS dim, SUM(f.quantity) AS value
-FROM clinic_service_line f
-WHERE f.portal_id = :portal AND f.visit_date >= :from AND f.visit_date < :to {{filters}}
+FROM {{line_sums}} f
+WHERE 1 = 1 {{filters}}
 GROUP BY {{dim}}

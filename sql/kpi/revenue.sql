@@ -9,6 +9,6 @@
 -- A visit's revenue is the sum of its product rows (PRICE × QUANTITY, converted), or OPPORTUNITY
 -- when it has none (src/clinic/derive.ts). Revenue by service is service_revenue (product rows only).
 SELECT {{dim}} AS dim, SUM(f.revenue_minor) AS value
-FROM clinic_visit_day f
-WHERE f.portal_id = :portal AND f.visit_date >= :from AND f.visit_date < :to {{filters}}
+FROM {{visit_sums}} f
+WHERE 1 = 1 {{filters}}
 GROUP BY {{dim}}

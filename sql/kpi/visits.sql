@@ -7,6 +7,6 @@
 -- @dimensions doctor, direction, source, day, week, month
 -- @definition Number of visits dated in [from, to). Two deals of one patient on one day are two visits. kpi.md §2.
 SELECT {{dim}} AS dim, SUM(f.visits) AS value
-FROM clinic_visit_day f
-WHERE f.portal_id = :portal AND f.visit_date >= :from AND f.visit_date < :to {{filters}}
+FROM {{visit_sums}} f
+WHERE 1 = 1 {{filters}}
 GROUP BY {{dim}}

@@ -11,9 +11,8 @@
 // Every field has a trusted SQL expression over the alias `f` of the dataset's source; filters and
 // `select` only ever pick from these by name, and values are always bound (src/bi/filter.ts).
 import { sql, type RawBuilder } from 'kysely';
-import { addDays } from '../clinic/calendar.js';
 import type { Dialect } from '../db/database.js';
-import { bindSql } from '../db/sql-file.js';
+import { kpiSql } from '../kpi/query.js';
 import type { KpiDefinition, KpiRegistry } from '../kpi/registry.js';
 
 export type BiType = 'int' | 'string' | 'double' | 'date' | 'datetime';
@@ -301,10 +300,8 @@ function kpiMonth(registry: KpiRegistry): BiDataset {
         if (!queries.has(id)) queries.set(id, { alias: `k${queries.size}`, def: registry.get(col.kpi)!, params: col.params });
       }
       const ctes = [...queries.values()].map(({ alias, def, params }) => {
-        const binds: Record<string, string | number> = { portal: c.portalId, from: ALL_TIME.from, to: ALL_TIME.to, today: c.today };
-        for (const [k, v] of Object.entries(params)) binds[k] = /^\d+$/.test(v) ? Number(v) : v;
-        if (params.days !== undefined) binds.cutoff = addDays(c.today, -Number(params.days));
-        return sql`${sql.raw(alias)} AS (${bindSql(def.sql, binds, { dim: cellKey(def), filters: '' })})`;
+        const body = kpiSql(def, { portalId: c.portalId, period: ALL_TIME, by: GRAIN, dimExpr: cellKey(def), params, today: c.today });
+        return sql`${sql.raw(alias)} AS (${body})`;
       });
       const aliases = [...queries.values()].map((q) => q.alias);
       const keys = aliases.map((a) => `SELECT dim FROM ${a}`).join(' UNION ');
@@ -343,7 +340,7 @@ function returnCohort(registry: KpiRegistry): BiDataset {
     ]),
     source: (c) => {
       const p = keyParts(c.dialect, 'r.dim');
-      const body = bindSql(def.sql, { portal: c.portalId, from: ALL_TIME.from, to: ALL_TIME.to }, { dim: cellKey(def), filters: '' });
+      const body = kpiSql(def, { portalId: c.portalId, period: ALL_TIME, by: GRAIN, dimExpr: cellKey(def), today: c.today });
       return sql`(WITH r AS (${body})
         SELECT ${sql.raw(p.month)} AS cohort_month, r.months_since, ${sql.raw(p.doctor)} AS doctor_id, ${sql.raw(p.direction)} AS direction_id,
                z.patients AS cohort_size, r.patients, r.patients * 1.0 / z.patients AS share

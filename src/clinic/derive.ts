@@ -141,6 +141,9 @@ export function deriveVisit(
       quantity: r.quantity,
       price_minor: unit,
       revenue_minor: revenue,
+      visit_mark: 0,
+      visit_mark_direction: 0,
+      visit_mark_service: 0,
     });
   }
 
@@ -155,7 +158,17 @@ export function deriveVisit(
       if (e[0] !== null && (!best || e[1] > best[1])) best = e;
     direction = best?.[0] ?? null;
   }
-  for (const l of lines) l.direction_id = s.direction.source === 'product_section' ? (l.section_id === null ? null : String(l.section_id)) : direction;
+  const seenDirection = new Set<string | null>();
+  const seenService = new Set<string>();
+  for (const l of lines) {
+    l.direction_id = s.direction.source === 'product_section' ? (l.section_id === null ? null : String(l.section_id)) : direction;
+    // One line stands for its visit (and for its visit within a direction, within a service).
+    l.visit_mark = l === lines[0] ? 1 : 0;
+    l.visit_mark_direction = seenDirection.has(l.direction_id) ? 0 : 1;
+    l.visit_mark_service = seenService.has(l.service_id) ? 0 : 1;
+    seenDirection.add(l.direction_id);
+    seenService.add(l.service_id);
+  }
 
   let revenue: number;
   if (s.revenue === 'product_rows' && rows.length > 0) revenue = lines.reduce((sum, l) => sum + l.revenue_minor, 0);

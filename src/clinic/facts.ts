@@ -1,8 +1,9 @@
 // Builds and refreshes a portal's clinic facts (clinic_visit, clinic_service_line, clinic_patient,
-// and the daily sums clinic_visit_day) from the mirror. A refresh is full when the model changed (settings, or the reference data they
-// read: stage semantics, currency rates, product sections), and otherwise incremental: only the
-// deals a sync wrote since the last build (b24_deal.synced_at) and deals that disappeared, then the
-// aggregates of the patients those deals touch. Each build is one transaction, so readers see the
+// and the daily and monthly sums clinic_visit_day, clinic_visit_month, clinic_service_month) from
+// the mirror. A refresh is full when the model changed (settings, or the reference data they read:
+// stage semantics, currency rates, product sections), and otherwise incremental: only the deals a
+// sync wrote since the last build (b24_deal.synced_at) and deals that disappeared, then the
+// aggregates of the patients, days and months those deals touch. Each build is one transaction, so readers see the
 // old facts or the new ones, never half.
 import { sql, SqliteAdapter, type Kysely, type Transaction } from 'kysely';
 import { bindSql, loadSqlFile, type SqlFile } from '../db/sql-file.js';
@@ -18,6 +19,7 @@ const FULL_REBUILD_SHARE = 0.3;
 const VISIT_ORDER = loadSqlFile('facts/visit_order.sql');
 const PATIENT = loadSqlFile('facts/patient.sql');
 const VISIT_DAY = loadSqlFile('facts/visit_day.sql');
+const MONTH = loadSqlFile('facts/month.sql');
 
 export interface BuildResult {
   kind: 'full' | 'incremental' | 'none';
@@ -212,7 +214,17 @@ export class FactBuilder {
   }
 
   private async full(trx: Transaction<Database>, portalId: string, ctx: ModelContext) {
-    for (const t of ['clinic_visit', 'clinic_service_line', 'clinic_patient', 'clinic_visit_day', 'clinic_rejected_deal', 'clinic_dirty_patient', 'clinic_dirty_day'] as const)
+    for (const t of [
+      'clinic_visit',
+      'clinic_service_line',
+      'clinic_patient',
+      'clinic_visit_day',
+      'clinic_visit_month',
+      'clinic_service_month',
+      'clinic_rejected_deal',
+      'clinic_dirty_patient',
+      'clinic_dirty_day',
+    ] as const)
       await trx.deleteFrom(t).where('portal_id', '=', portalId).execute();
     let after = 0;
     let deals = 0;
@@ -340,6 +352,7 @@ export class FactBuilder {
     await runSqlFile(trx, VISIT_ORDER, { portal: portalId });
     await runSqlFile(trx, PATIENT, { portal: portalId });
     await runSqlFile(trx, VISIT_DAY, { portal: portalId });
+    await runSqlFile(trx, MONTH, { portal: portalId });
     await trx.deleteFrom('clinic_dirty_day').where('portal_id', '=', portalId).execute();
     const n = await trx
       .selectFrom('clinic_dirty_patient')

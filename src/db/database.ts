@@ -9,6 +9,7 @@ import * as m0001 from './migrations/0001_mirror.js';
 import * as m0002 from './migrations/0002_clinic.js';
 import * as m0003 from './migrations/0003_app.js';
 import * as m0004 from './migrations/0004_bi.js';
+import * as m0005 from './migrations/0005_rollups.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, { up(db: Kysely<unknown>, dialect: Dialect): Pr
   '0002_clinic': m0002,
   '0003_app': m0003,
   '0004_bi': m0004,
+  '0005_rollups': m0005,
 };
 
 const PG_INT8 = 20;

@@ -258,6 +258,19 @@ export interface ClinicVisitTable {
   is_first: number;
   first_date: string | null;
   months_since_first: number | null;
+  /**
+   * The same patient's previous visit date (order: date, deal id) — overall, and among their visits
+   * with the same doctor, direction, source; and the first date after first_date, with the same
+   * splits. They make distinct patient counts sums (src/kpi/sources.ts). Null without a patient.
+   */
+  prev_date: string | null;
+  prev_date_doctor: string | null;
+  prev_date_direction: string | null;
+  prev_date_source: string | null;
+  second_date: string | null;
+  second_date_doctor: string | null;
+  second_date_direction: string | null;
+  second_date_source: string | null;
 }
 
 export interface ClinicServiceLineTable {
@@ -278,6 +291,13 @@ export interface ClinicServiceLineTable {
   /** Unit price in the account currency. */
   price_minor: number;
   revenue_minor: number;
+  /**
+   * 1 on exactly one line of each visit, of each (visit, direction), of each (visit, service): summing
+   * a mark counts the visits behind lines without DISTINCT, and month sums stay exact.
+   */
+  visit_mark: number;
+  visit_mark_direction: number;
+  visit_mark_service: number;
 }
 
 export interface ClinicPatientTable {
@@ -310,6 +330,32 @@ export interface ClinicVisitDayTable {
   revenue_minor: number;
   /** Visits that are a patient's first-ever visit. */
   new_patients: number;
+}
+
+/** clinic_visit_day summed per month: what whole months of a period read. */
+export interface ClinicVisitMonthTable {
+  portal_id: string;
+  visit_month: string;
+  doctor_id: string | null;
+  direction_id: string | null;
+  source_id: string | null;
+  visits: number;
+  revenue_minor: number;
+  new_patients: number;
+}
+
+/** clinic_service_line summed per month and (service, doctor, direction), marks included. */
+export interface ClinicServiceMonthTable {
+  portal_id: string;
+  visit_month: string;
+  service_id: string;
+  doctor_id: string | null;
+  direction_id: string | null;
+  quantity: number;
+  revenue_minor: number;
+  visit_mark: number;
+  visit_mark_direction: number;
+  visit_mark_service: number;
 }
 
 /** A deal in a visit stage that could not become a visit, and why ('no_date'). */
@@ -368,6 +414,8 @@ export interface Database {
   clinic_service_line: ClinicServiceLineTable;
   clinic_patient: ClinicPatientTable;
   clinic_visit_day: ClinicVisitDayTable;
+  clinic_visit_month: ClinicVisitMonthTable;
+  clinic_service_month: ClinicServiceMonthTable;
   clinic_dirty_day: ClinicDirtyDayTable;
   clinic_rejected_deal: ClinicRejectedDealTable;
   clinic_dirty_patient: ClinicDirtyPatientTable;

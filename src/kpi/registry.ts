@@ -4,6 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseSqlFile, SQL_DIR } from '../db/sql-file.js';
+import { KPI_MACROS } from './sources.js';
 
 export const UNITS = ['money', 'count', 'percent', 'days', 'hours'] as const;
 export type Unit = (typeof UNITS)[number];
@@ -96,6 +97,9 @@ export function parseKpiFile(text: string, file: string): KpiDefinition {
   const sql = f.statements[0]!;
   if (!/\{\{dim\}\}/.test(sql) || !/\{\{filters\}\}/.test(sql))
     throw new RegistryError(`${file}: the query must use {{dim}} and {{filters}}`);
+  for (const m of sql.matchAll(/\{\{([a-z_]+)\}\}/g))
+    if (!(KPI_MACROS as readonly string[]).includes(m[1]!))
+      throw new RegistryError(`${file}: unknown macro {{${m[1]}}}; known: ${KPI_MACROS.join(', ')}`);
   return {
     id,
     label: { ru: need('label.ru'), en: need('label.en') },

@@ -3,13 +3,13 @@
 // units — money in account-currency units (roubles, unrounded), shares in [0, 1] — and null where
 // there is nothing to divide by; never NaN, never a silent 0.
 import type { Kysely } from 'kysely';
-import { addDays, monthStart, today, weekStart } from '../clinic/calendar.js';
+import { monthStart, today, weekStart } from '../clinic/calendar.js';
 import type { FactBuilder } from '../clinic/facts.js';
 import type { Database } from '../db/schema.js';
-import { bindSql, type SqlParams } from '../db/sql-file.js';
 import { namesFor } from './names.js';
 import { comparePeriod, type Comparison, type Period } from './period.js';
-import { FILTERS, TIME_DIMENSIONS, type Dimension, type FilterName, type KpiDefinition, type KpiRegistry } from './registry.js';
+import { kpiSql } from './query.js';
+import { TIME_DIMENSIONS, type Dimension, type FilterName, type KpiDefinition, type KpiRegistry } from './registry.js';
 
 export class KpiQueryError extends Error {}
 /** No sync of the portal has finished: there are no numbers to show yet (not zeros). */
@@ -166,18 +166,7 @@ export class KpiRunner {
     params: Record<string, string>,
     localToday: string,
   ): Promise<RawRow[]> {
-    const col = (d: Dimension) => `f.${def.columns[d]}`;
-    const binds: SqlParams = { portal: portalId, from: period.from, to: period.to, today: localToday };
-    let filterSql = '';
-    for (const name of FILTERS) {
-      const v = filters[name];
-      if (v === undefined) continue;
-      binds[`filter_${name}`] = v;
-      filterSql += ` AND ${col(name)} = :filter_${name}`;
-    }
-    for (const [k, v] of Object.entries(params)) binds[k] = /^\d+$/.test(v) ? Number(v) : v;
-    if (params.days !== undefined) binds.cutoff = addDays(localToday, -Number(params.days));
-    const query = bindSql(def.sql, binds, { dim: dim ? col(dim) : 'f.portal_id', filters: filterSql });
+    const query = kpiSql(def, { portalId, period, by: dim ? [dim] : [], filters, params, today: localToday });
     const res = await query.execute(this.db);
     return res.rows as RawRow[];
   }

@@ -44,6 +44,28 @@ describe.each(DIALECTS)('clinic facts on %s', (dialect) => {
   const linesNow = () =>
     store.db.selectFrom('clinic_service_line').selectAll().where('portal_id', '=', portalId).orderBy('row_id').execute();
 
+  const fullVisitsNow = () => store.db.selectFrom('clinic_visit').selectAll().where('portal_id', '=', portalId).orderBy('deal_id').execute();
+  const monthsNow = async () => ({
+    visits: await store.db
+      .selectFrom('clinic_visit_month')
+      .selectAll()
+      .where('portal_id', '=', portalId)
+      .orderBy('visit_month')
+      .orderBy('doctor_id')
+      .orderBy('direction_id')
+      .orderBy('source_id')
+      .execute(),
+    lines: await store.db
+      .selectFrom('clinic_service_month')
+      .selectAll()
+      .where('portal_id', '=', portalId)
+      .orderBy('visit_month')
+      .orderBy('service_id')
+      .orderBy('doctor_id')
+      .orderBy('direction_id')
+      .execute(),
+  });
+
   const daysNow = () =>
     store.db
       .selectFrom('clinic_visit_day')
@@ -129,6 +151,9 @@ describe.each(DIALECTS)('clinic facts on %s', (dialect) => {
     // Deals examined: the changed ones and the deleted ones, not the portal.
     expect(inc.deals).toBeLessThanOrEqual(10);
     const after = { visits: await visitsNow(), lines: await linesNow(), patients: await patientsNow(), days: await daysNow() };
+    const afterMore = { visits: await fullVisitsNow(), months: await monthsNow() };
+    expect(afterMore.months.visits.length).toBeGreaterThan(0);
+    expect(afterMore.months.lines.length).toBeGreaterThan(0);
     expect(after.visits.find((v) => v.deal_id === moved!.dealId)).toBeUndefined();
     expect(after.visits.find((v) => v.deal_id === deleted!.dealId)).toBeUndefined();
     expect(after.visits.find((v) => v.deal_id === edited!.dealId)?.revenue_minor).toBe(2_469_134);
@@ -146,5 +171,7 @@ describe.each(DIALECTS)('clinic facts on %s', (dialect) => {
     expect(await linesNow()).toEqual(after.lines);
     expect(await patientsNow()).toEqual(after.patients);
     expect(await daysNow()).toEqual(after.days);
+    expect(await fullVisitsNow()).toEqual(afterMore.visits);
+    expect(await monthsNow()).toEqual(afterMore.months);
   });
 });

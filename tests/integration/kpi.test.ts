@@ -5,7 +5,7 @@ import { FactBuilder } from '../../src/clinic/facts.js';
 import { dataQuality } from '../../src/clinic/quality.js';
 import { saveSettings, DEFAULT_SETTINGS } from '../../src/clinic/settings.js';
 import { KpiRegistry } from '../../src/kpi/registry.js';
-import { KpiQueryError, KpiRunner, NotSyncedError, type KpiQuery } from '../../src/kpi/runner.js';
+import { KpiQueryError, KpiRunner, NotSyncedError, type KpiQuery, type KpiRow } from '../../src/kpi/runner.js';
 import { PORTAL, writeClinicMirror } from '../fixtures/clinic-mirror.js';
 import { createTestStore, DIALECTS, type TestStore } from '../fixtures/stores.js';
 
@@ -189,6 +189,32 @@ describe.each(DIALECTS)('KPIs of the hand-built clinic on %s', (dialect) => {
     expect(s.rows[0]!.detail?.share).toBeCloseTo(39000 / 44000, 12);
     expect(s.rows[1]!.detail?.cumShare).toBeCloseTo(43000 / 44000, 12);
     expect(await total('quantity', { period: Q1 })).toBe(9);
+  });
+
+  it('service revenue by doctor and direction counts each visit once, across days at the edges and whole months', async () => {
+    // 10 Jan – 5 Mar: January and March partly (days), February whole (month sums). D11 has two rows
+    // (P1 and the free P4) and is one visit; D4 has no rows and is not here.
+    const period = { from: '2026-01-10', to: '2026-03-06' };
+    const pick = (r: KpiRow, by: 'doctor' | 'direction') => [r[by]?.id ?? null, r.value, r.detail?.visits, r.detail?.quantity];
+    const byDoctor = await run('service_revenue', { period, by: 'doctor' });
+    expect(byDoctor.rows.map((r) => pick(r, 'doctor'))).toEqual([
+      ['11', 31000, 2, 2], // D3, D5
+      ['12', 9000, 1, 1], // D7
+      ['10', 3000, 3, 4], // D1, D2, D8
+      [null, 1000, 1, 2], // D11
+    ]);
+    expect([byDoctor.total.value, byDoctor.total.detail?.visits]).toEqual([44000, 7]);
+    const byDirection = await run('service_revenue', { period, by: 'direction' });
+    expect(byDirection.rows.map((r) => pick(r, 'direction'))).toEqual([
+      ['2', 39000, 2, 2], // D3, D7
+      ['1', 5000, 5, 7], // D1, D2, D8, D11, D5
+    ]);
+    // Doctor 10's services in the same period: P1 in D1, P2 in D2 and D8.
+    const services10 = await run('service_revenue', { period, by: 'service', filters: { doctor: '10' } });
+    expect(services10.rows.map((r) => [r.service?.name, r.value, r.detail?.visits])).toEqual([
+      ['Лечение кариеса', 2000, 1],
+      ['Чистка', 1000, 2],
+    ]);
   });
 
   it('data quality counts', async () => {
