@@ -33,29 +33,47 @@ export interface StreamStats {
 
 const bad = (message: string) => new AppError(400, 'invalid_request', message);
 
-/** JSON text of a value of a field type (dates as stored: `YYYY-MM-DD`; datetimes `YYYY-MM-DD HH:MM:SS`). */
-function formatter(type: BiType): (v: unknown) => string {
-  switch (type) {
-    case 'int':
-      return (v) => {
-        if (typeof v === 'number') return Number.isInteger(v) ? String(v) : Number.isFinite(v) ? String(Math.trunc(v)) : 'null';
-        if (v === null || v === undefined) return 'null';
-        const n = Number(v);
-        return Number.isFinite(n) ? String(Math.trunc(n)) : 'null';
-      };
-    case 'double':
-      return (v) => {
-        if (v === null || v === undefined) return 'null';
-        const n = typeof v === 'number' ? v : Number(v);
-        return Number.isFinite(n) ? String(n) : 'null';
-      };
-    case 'string':
-      return (v) => (v === null || v === undefined ? 'null' : JSON.stringify(String(v)));
-    case 'date':
-      return (v) => (v === null || v === undefined ? 'null' : JSON.stringify(String(v).slice(0, 10)));
-    case 'datetime':
-      return (v) => (v === null || v === undefined ? 'null' : JSON.stringify(String(v).replace('T', ' ').slice(0, 19)));
-  }
+/**
+ * The JSON text of a row, written by the store itself (reference §1.7 value formats) from SQL values
+ * of field types: ints as integers (a fraction truncated), doubles as numbers (integral ones without
+ * a fraction, as JSON.stringify writes them; non-finite ones null), strings quoted, dates `YYYY-MM-DD`,
+ * datetimes `YYYY-MM-DD HH:MM:SS`, null for missing, and a text where a number belongs null. Rows
+ * built in SQL cost a third of rows built value by value in JS (an object per value, then the UTF-8
+ * encoding of the text), and a page of them leaves as one text.
+ */
+export function rowJson(dialect: Dialect, values: { type: BiType; sql: string }[]): string {
+  const json = values.map(({ type, sql: v }) => {
+    if (dialect === 'sqlite') {
+      // A page names the columns of its subquery here: evaluated once, however often they are named.
+      switch (type) {
+        case 'int':
+          return `CASE typeof(${v}) WHEN 'integer' THEN ${v} WHEN 'real' THEN CASE WHEN abs(${v}) < 9.2e18 THEN CAST(${v} AS INTEGER) END END`;
+        case 'double':
+          return `CASE typeof(${v}) WHEN 'integer' THEN ${v} WHEN 'real' THEN CASE WHEN abs(${v}) < 1e15 AND ${v} = CAST(${v} AS INTEGER) THEN CAST(${v} AS INTEGER) WHEN abs(${v}) <= 1.7976931348623157e308 THEN ${v} END END`;
+        case 'string':
+          return `CAST(${v} AS TEXT)`;
+        case 'date':
+          return `substr(CAST(${v} AS TEXT), 1, 10)`;
+        case 'datetime':
+          return `replace(substr(CAST(${v} AS TEXT), 1, 19), 'T', ' ')`;
+      }
+    }
+    // PostgreSQL: each value's JSON text (json_build_array would put a space after every comma).
+    switch (type) {
+      case 'int':
+        return `COALESCE(CAST(${v} AS BIGINT)::text, 'null')`;
+      case 'double':
+        // float8's text is the shortest exact one (PostgreSQL ≥ 12), `1500` for 1500.0, as in JS.
+        return `CASE WHEN CAST(${v} AS DOUBLE PRECISION) IN ('Infinity', '-Infinity', 'NaN') THEN 'null' ELSE COALESCE(CAST(${v} AS DOUBLE PRECISION)::text, 'null') END`;
+      case 'string':
+        return `COALESCE(to_json(CAST(${v} AS TEXT))::text, 'null')`;
+      case 'date':
+        return `COALESCE(to_json(substr(CAST(${v} AS TEXT), 1, 10))::text, 'null')`;
+      case 'datetime':
+        return `COALESCE(to_json(replace(substr(CAST(${v} AS TEXT), 1, 19), 'T', ' '))::text, 'null')`;
+    }
+  });
+  return dialect === 'sqlite' ? `json_array(${json.join(', ')})` : `'[' || ${json.join(` || ',' || `)} || ']'`;
 }
 
 export interface DataRequest {
@@ -64,6 +82,14 @@ export interface DataRequest {
   where: RawBuilder<unknown> | null;
   /** 0 = every row (BI Builder's `limit=0`, §1.7). */
   limit: number;
+}
+
+/** A keyset page as the store writes it: its rows' JSON joined by commas (bytes from SQLite), their
+ *  count and last key. */
+interface PageText {
+  text: Buffer | string | null;
+  n: number;
+  last: number | null;
 }
 
 /** Placeholders compiled into the SQLite page statement, replaced by position: BigInts, which no
@@ -179,39 +205,39 @@ export class BiConnector {
       ? await Promise.all([namesFor(this.db, portalId, 'doctor', settings, ['*']), namesFor(this.db, portalId, 'direction', settings, ['*'])])
       : [new Map<string, string>(), new Map<string, string>()];
     const source = req.dataset.source({ portalId, dialect: this.dialect, doctorNames, directionNames, today: today(settings.timeZone) });
-    const sections = req.columns.some((c) => c.field.names === 'section')
-      ? new Map((await this.db.selectFrom('b24_product_section').select(['id', 'name']).where('portal_id', '=', portalId).execute()).map((r) => [Number(r.id), r.name]))
-      : new Map<number, string | null>();
-    const str = formatter('string');
-    const fmt = req.columns.map((c) => (c.field.names === 'section' ? (v: unknown) => str(v === null || v === undefined ? null : (sections.get(Number(v)) ?? null)) : formatter(c.field.type)));
     const cols = sql.join(req.columns.map((c, i) => sql`${sql.raw(c.field.expr)} AS ${sql.raw(`c${i}`)}`));
-    const n = req.columns.length;
-    const keys = req.columns.map((_, i) => `c${i}`);
-    const rowText = (r: Record<string, unknown>) => {
-      let s = '[' + fmt[0]!(r[keys[0]!]);
-      for (let i = 1; i < n; i++) s += ',' + fmt[i]!(r[keys[i]!]);
-      return s + ']';
-    };
+    const pageRow = sql.raw(rowJson(this.dialect, req.columns.map((c, i) => ({ type: c.field.type, sql: `p.c${i}` }))));
     const where = req.where ?? sql`1 = 1`;
     const header = `[${JSON.stringify(req.columns.map((c) => c.header))}`;
-    const { db, stats, batchRows } = this;
+    const { db, stats, batchRows, dialect } = this;
     const key = req.dataset.key;
+    /** The keyset page of `take` rows after the key `last` (from the first row when null). */
+    const page = (last: RawBuilder<unknown> | null, take: RawBuilder<unknown> | number) => {
+      const after = last === null ? sql`` : sql`AND ${sql.raw(key!)} > ${last}`;
+      const rows = sql`SELECT ${sql.raw(key!)} AS k__, ${cols} FROM ${source} f WHERE ${where} ${after} ORDER BY ${sql.raw(key!)} LIMIT ${take}`;
+      // SQLite concatenates in the order the subquery gives (its ORDER BY stands: it has a LIMIT);
+      // the text comes back as bytes, ready for the socket.
+      const text = dialect === 'sqlite' ? sql`CAST(group_concat(${pageRow}, ',') AS BLOB)` : sql`string_agg(${pageRow}, ',' ORDER BY p.k__)`;
+      return sql<PageText>`SELECT ${text} AS text, COUNT(*) AS n, MAX(p.k__) AS last FROM (${rows}) p`;
+    };
 
-    const file = key && this.dialect === 'sqlite' ? await this.sqliteFile() : null;
+    const file = key && dialect === 'sqlite' ? await this.sqliteFile() : null;
     /**
      * SQLite: the same keyset pages on a read-only connection of this stream's own, inside one read
-     * transaction — a consistent snapshot across pages (WAL: writers are not blocked) — with rows as
-     * arrays (better-sqlite3 raw mode; building an object per row cost as much as the query) and one
+     * transaction — a consistent snapshot across pages (WAL: writers are not blocked) — with one
      * prepared statement. Kysely's single connection stays free for everything else meanwhile.
      */
-    async function* sqlitePages(path: string, limit: number): AsyncGenerator<string> {
-      const compiled = sql`SELECT ${sql.raw(key!)} AS k__, ${cols} FROM ${source} f WHERE ${where} AND ${sql.raw(key!)} > ${LAST} ORDER BY ${sql.raw(key!)} LIMIT ${TAKE}`.compile(db);
+    async function* sqlitePages(path: string, limit: number): AsyncGenerator<Buffer | string> {
+      const compiled = page(sql`${LAST}`, sql`${TAKE}`).compile(db);
       const params = [...compiled.parameters];
       const lastAt = params.indexOf(LAST);
       const takeAt = params.indexOf(TAKE);
       const conn = new SQLite(path, { readonly: true, fileMustExist: true });
       try {
         conn.pragma('busy_timeout = 5000');
+        // Pages are read once, in key order: a small page cache (not better-sqlite3's 16 MB) keeps the
+        // server's memory flat per open stream (bench:bi: RSS growth 56 → 37 MB, no slower).
+        conn.pragma('cache_size = -2000');
         const stmt = conn.prepare(compiled.sql).raw(true);
         conn.exec('BEGIN');
         params[lastAt] = Number.MIN_SAFE_INTEGER;
@@ -219,19 +245,14 @@ export class BiConnector {
         while (left > 0) {
           const take = Math.min(batchRows, left);
           params[takeAt] = take;
-          const rows = stmt.all(...params) as unknown[][];
+          const [text, n, last] = stmt.get(...params) as [Buffer | null, number, number | null];
           stats.pages++;
-          if (rows.length === 0) break;
-          let chunk = '';
-          for (const r of rows) {
-            let t = ',[' + fmt[0]!(r[1]);
-            for (let i = 1; i < n; i++) t += ',' + fmt[i]!(r[i + 1]);
-            chunk += t + ']';
-          }
-          yield chunk;
-          left -= rows.length;
-          if (rows.length < take) break;
-          params[lastAt] = rows[rows.length - 1]![0];
+          if (n === 0) break;
+          yield ',';
+          yield text!;
+          left -= n;
+          if (n < take) break;
+          params[lastAt] = last;
         }
       } finally {
         if (conn.inTransaction) conn.exec('COMMIT');
@@ -239,16 +260,17 @@ export class BiConnector {
       }
     }
 
-    async function* pages(): AsyncGenerator<string> {
+    async function* pages(): AsyncGenerator<Buffer | string> {
       stats.open++;
       try {
         yield header;
         let left = req.limit > 0 ? req.limit : Infinity;
         if (!key) {
           const lim = Number.isFinite(left) ? sql`LIMIT ${left}` : sql``;
-          const res = await sql<Record<string, unknown>>`SELECT ${cols} FROM ${source} f WHERE ${where} ORDER BY ${sql.raw(req.dataset.order ?? '1')} ${lim}`.execute(db);
+          const row = sql.raw(rowJson(dialect, req.columns.map((c) => ({ type: c.field.type, sql: `(${c.field.expr})` }))));
+          const res = await sql<{ j: string }>`SELECT ${row} AS j FROM ${source} f WHERE ${where} ORDER BY ${sql.raw(req.dataset.order ?? '1')} ${lim}`.execute(db);
           stats.pages++;
-          for (let i = 0; i < res.rows.length; i += batchRows) yield ',' + res.rows.slice(i, i + batchRows).map(rowText).join(',');
+          for (let i = 0; i < res.rows.length; i += batchRows) yield ',' + res.rows.slice(i, i + batchRows).map((r) => r.j).join(',');
         } else if (file) {
           yield* sqlitePages(file, left);
         } else {
@@ -259,16 +281,15 @@ export class BiConnector {
           let last: number | null = null;
           while (left > 0) {
             const take = Math.min(batchRows, left);
-            const after: RawBuilder<unknown> = last === null ? sql`` : sql`AND ${sql.raw(key)} > ${last}`;
-            const res: { rows: Record<string, unknown>[] } = await sql<Record<string, unknown>>`SELECT ${sql.raw(key)} AS k__, ${cols} FROM ${source} f WHERE ${where} ${after} ORDER BY ${sql.raw(key)} LIMIT ${take}`.execute(db);
+            const res: { rows: PageText[] } = await page(last === null ? null : sql`${last}`, take).execute(db);
+            const { text, n, last: end } = res.rows[0]!;
             stats.pages++;
-            if (res.rows.length === 0) break;
-            let chunk = '';
-            for (const r of res.rows) chunk += ',' + rowText(r);
-            yield chunk;
-            left -= res.rows.length;
-            if (res.rows.length < take) break;
-            last = Number(res.rows[res.rows.length - 1]!.k__);
+            if (!n) break;
+            yield ',';
+            yield text!;
+            left -= n;
+            if (n < take) break;
+            last = end;
           }
         }
         yield ']';

@@ -128,7 +128,7 @@ function condition(ctx: FilterContext, key: string, value: FormValue): RawBuilde
   const name = m[3]!;
   const f = ctx.field(name);
   if (!f) throw new FilterError(`filter ${key}: unknown field "${name}" in ${ctx.dataset}`);
-  const e = sql.raw(f.filterExpr ?? f.expr);
+  const e = sql.raw(f.expr);
   const values = list(key, value);
   let cond: RawBuilder<unknown>;
   const cmp = (o: '>=' | '<=' | '>' | '<', raw: string): RawBuilder<unknown> => {
