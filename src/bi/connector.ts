@@ -45,13 +45,14 @@ export function rowJson(dialect: Dialect, values: { type: BiType; sql: string }[
   const json = values.map(({ type, sql: v }) => {
     if (dialect === 'sqlite') {
       // A page names the columns of its subquery here: evaluated once, however often they are named.
+      const real = `CASE WHEN abs(${v}) < 1e15 AND ${v} = CAST(${v} AS INTEGER) THEN CAST(${v} AS INTEGER) WHEN abs(${v}) <= 1.7976931348623157e308 THEN ${v} END`;
       switch (type) {
         case 'int':
           return `CASE typeof(${v}) WHEN 'integer' THEN ${v} WHEN 'real' THEN CASE WHEN abs(${v}) < 9.2e18 THEN CAST(${v} AS INTEGER) END END`;
         case 'double':
-          return `CASE typeof(${v}) WHEN 'integer' THEN ${v} WHEN 'real' THEN CASE WHEN abs(${v}) < 1e15 AND ${v} = CAST(${v} AS INTEGER) THEN CAST(${v} AS INTEGER) WHEN abs(${v}) <= 1.7976931348623157e308 THEN ${v} END END`;
+          return `CASE typeof(${v}) WHEN 'integer' THEN ${v} WHEN 'real' THEN ${real} END`;
         case 'string':
-          return `CAST(${v} AS TEXT)`;
+          return `CASE typeof(${v}) WHEN 'real' THEN CAST(${real} AS TEXT) ELSE CAST(${v} AS TEXT) END`;
         case 'date':
           return `substr(CAST(${v} AS TEXT), 1, 10)`;
         case 'datetime':

@@ -440,6 +440,8 @@ describe.each(DIALECTS)('BI Builder connector on %s', (dialect) => {
       });
       const parsed = JSON.parse(text) as unknown[][];
       expect(parsed.length).toBe(1 + existing + EXTRA);
+      // In key order within and across pages (each page's rows are joined by the store).
+      expect(parsed.slice(2).findIndex((r, i) => (r[0] as number) <= (parsed[i + 1]![0] as number))).toBe(-1);
       expect(parsed[parsed.length - 1]).toEqual([1_000_000 + EXTRA, 'Bulk "service" \\ line, a long name to make the rows wide', 123.45]);
       expect(first).toBeLessThan(1000);
     });
@@ -468,6 +470,29 @@ describe.each(DIALECTS)('BI Builder connector on %s', (dialect) => {
       expect(stats.pages - before).toBeGreaterThan(0);
       // The server still answers.
       expect(await client().check()).toMatchObject({ status: 200 });
+    });
+  });
+
+  describe('values as the store writes them', () => {
+    beforeAll(async () => {
+      // Past every other row (the streaming rows end at 1 150 000), read by a ROW_ID filter.
+      await store.db.insertInto('b24_product_section').values({ portal_id: PORTAL, id: 503, name: 'Хирургия "A/B"', parent_id: null, catalog_id: 25, problems: null, synced_at: '2026-04-01T00:00:00Z' }).execute();
+      await sql`INSERT INTO clinic_service_line (portal_id, row_id, deal_id, patient_id, doctor_id, direction_id, visit_date, visit_week, visit_month, service_id, service_name, section_id, quantity, price_minor, revenue_minor) VALUES
+        (${PORTAL}, 3000001, ${sql.raw('9007199254740993')}, NULL, '10', NULL, '2026-02-28', '2026-02-23', '2026-02-01', '42', ${'Имплант "Nobel" \\ 1\t2\n3\u0001 😀'}, 503, 1.5, -12345, -5),
+        (${PORTAL}, 3000002, 2, 100, NULL, '1', '2026-03-01 09:30:00', '2026-02-23', '2026-03-01', 'name:Консультация', NULL, 999, 2, 100000, 0)`.execute(store.db);
+    });
+
+    it('clinic_service_lines: huge ids exact, negative money, escaped names, dates cut to the day, nulls', async () => {
+      const res = await post('/bi/data', phpBuildQuery({ filter: { '>=ROW_ID': '3000001' }, limit: 0, connection: { token: TOKEN_A }, table: 'clinic_service_lines' }));
+      expect(res.status).toBe(200);
+      // Every column in the dataset's order. DEAL_ID 2^53 + 1 stays exact (a JS number would not);
+      // PRICE −12345 kopecks = −123.45, REVENUE −5 = −0.05; QUANTITY 2 and PRICE 1000 without a fraction;
+      // service_id `name:…` has no PRODUCT_ID; section 999 does not exist (null); the time of a date is cut.
+      expect(await res.text()).toBe(
+        '[["ROW_ID","DEAL_ID","VISIT_DATE","PRODUCT_ID","SERVICE_NAME","SECTION","DIRECTION_ID","QUANTITY","PRICE","REVENUE","ASSIGNED_BY_ID","CONTACT_ID"],' +
+          '[3000001,9007199254740993,"2026-02-28",42,"Имплант \\"Nobel\\" \\\\ 1\\t2\\n3\\u0001 😀","Хирургия \\"A/B\\"",null,1.5,-123.45,-0.05,10,null],' +
+          '[3000002,2,"2026-03-01",null,null,null,1,2,1000,0,null,100]]',
+      );
     });
   });
 });
