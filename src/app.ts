@@ -34,7 +34,8 @@ import { SyncEngine, type RunSummary, type SyncOptions } from './sync/engine.js'
 import { EventQueue } from './sync/event-queue.js';
 import { assertCron, startScheduler } from './sync/scheduler.js';
 
-export type AppConfig = Pick<Config, 'PUBLIC_URL' | 'ALLOW_INSECURE_PORTALS'> & {
+export type AppConfig = Pick<Config, 'PUBLIC_URL' | 'ALLOW_INSECURE_PORTALS'> &
+  Partial<Pick<Config, 'KPI_CACHE_SIZE'>> & {
   B24_CLIENT_ID: string;
   B24_CLIENT_SECRET: string;
   APP_SECRET: string;
@@ -175,7 +176,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const clients = new PortalClients({ db, portals, oauthApp, allowInsecure, ...(opts.restrictions ? { restrictions: opts.restrictions } : {}) });
   // After every run, bring the clinic facts up to date in the background, so the next dashboard
   // request finds them built (a KPI request would otherwise do it, and wait for it).
-  const facts = clinicServices(db).facts;
+  const { facts, runner } = clinicServices(db);
+  if (config.KPI_CACHE_SIZE !== undefined) runner.cache.capacity = config.KPI_CACHE_SIZE;
   const factWork = new Set<Promise<unknown>>();
   const engine = new SyncEngine(
     { db, clients, portals },

@@ -14,6 +14,7 @@ const Env = Type.Object({
   ALLOW_INSECURE_PORTALS: Type.Boolean(),
   SYNC_CRON: Type.String({ minLength: 9 }),
   RECONCILE_CRON: Type.String({ minLength: 9 }),
+  KPI_CACHE_SIZE: Type.Integer({ minimum: 0, maximum: 1_000_000 }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
   ),
@@ -50,6 +51,12 @@ function parsePort(raw: string | undefined): number {
   return Number(raw);
 }
 
+function parseCount(name: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `expected a whole number, got "${raw}"`);
+  return Number(raw);
+}
+
 /** Reads and validates the environment. Pure: pass `process.env` or a test object. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const blankToUndef = (v: string | undefined) => (v === undefined || v.trim() === '' ? undefined : v.trim());
@@ -66,6 +73,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     SYNC_CRON: blankToUndef(env.SYNC_CRON) ?? '*/10 * * * *',
     RECONCILE_CRON: blankToUndef(env.RECONCILE_CRON) ?? '30 3 * * *',
     LOG_LEVEL: blankToUndef(env.LOG_LEVEL) ?? 'info',
+    KPI_CACHE_SIZE: parseCount('KPI_CACHE_SIZE', blankToUndef(env.KPI_CACHE_SIZE), 1000),
   };
   for (const key of Object.keys(candidate) as (keyof typeof candidate)[]) {
     if (candidate[key] === undefined) delete candidate[key];

@@ -98,6 +98,8 @@ export interface FactState {
   settings: ClinicSettings;
   /** When the data the facts reflect was synced; null before the first finished sync. */
   syncedAt: string | null;
+  /** Changes whenever the facts may have changed (a finished sync, new settings). */
+  version: string;
 }
 
 /**
@@ -139,7 +141,7 @@ export class FactBuilder {
     if (known?.key === key) return known.state;
     await this.refresh(portalId);
     const [{ key: after, syncedAt }, stored] = await Promise.all([freshnessKey(this.db, portalId), loadStoredSettings(this.db, portalId)]);
-    const state = { settings: stored.settings, syncedAt };
+    const state = { settings: stored.settings, syncedAt, version: after };
     this.states.set(portalId, { key: after, state });
     return state;
   }

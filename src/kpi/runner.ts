@@ -5,10 +5,12 @@
 import type { Kysely } from 'kysely';
 import { monthStart, today, weekStart } from '../clinic/calendar.js';
 import type { FactBuilder } from '../clinic/facts.js';
+import type { ClinicSettings } from '../clinic/settings.js';
 import type { Database } from '../db/schema.js';
 import { namesFor } from './names.js';
 import { comparePeriod, type Comparison, type Period } from './period.js';
 import { kpiSql } from './query.js';
+import { ResultCache } from './result-cache.js';
 import { TIME_DIMENSIONS, type Dimension, type FilterName, type KpiDefinition, type KpiRegistry } from './registry.js';
 
 export class KpiQueryError extends Error {}
@@ -73,6 +75,9 @@ function toNumber(v: unknown): number | null {
 }
 
 export class KpiRunner {
+  /** Results per facts version (KPI_CACHE_SIZE entries; the app sets it from the configuration). */
+  readonly cache = new ResultCache<KpiResult>(1000);
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly registry: KpiRegistry,
@@ -86,10 +91,29 @@ export class KpiRunner {
     if (by && !def.dimensions.includes(by))
       throw new KpiQueryError(`KPI "${id}" has no dimension "${by}"; it has: ${def.dimensions.join(', ') || 'none'}`);
     const params = resolveParams(def, q.params ?? {});
-    const { settings, syncedAt } = await this.facts.ensureFresh(portalId);
+    const { settings, syncedAt, version } = await this.facts.ensureFresh(portalId);
     if (!syncedAt) throw new NotSyncedError(portalId);
     const localToday = q.today ?? today(settings.timeZone);
+    const cacheKey = JSON.stringify([id, lang, q.period.from, q.period.to, by ?? null, q.compare ?? null, sorted(q.filters), sorted(params), localToday]);
+    const cached = this.cache.get(portalId, version, cacheKey);
+    if (cached) return structuredClone(cached);
+    const result = await this.compute({ def, portalId, q, by, params, settings, syncedAt, localToday, lang });
+    this.cache.set(portalId, version, cacheKey, result);
+    return structuredClone(result);
+  }
 
+  private async compute(c: {
+    def: KpiDefinition;
+    portalId: string;
+    q: KpiQuery;
+    by: Dimension | undefined;
+    params: Record<string, string>;
+    settings: ClinicSettings;
+    syncedAt: string;
+    localToday: string;
+    lang: 'ru' | 'en';
+  }): Promise<KpiResult> {
+    const { def, portalId, q, by, params, settings, syncedAt, localToday, lang } = c;
     const exec = (period: Period, dim: Dimension | null) => this.query(def, portalId, period, dim, q.filters ?? {}, params, localToday);
     // An additive KPI whose rows carry only a value: its total is their sum, one scan instead of two.
     const both = async (period: Period): Promise<[RawRow[], RawRow[]]> => {
@@ -170,6 +194,11 @@ export class KpiRunner {
     const res = await query.execute(this.db);
     return res.rows as RawRow[];
   }
+}
+
+/** An object's entries in key order, so equal queries make equal cache keys. */
+function sorted(o: Record<string, string | undefined> | undefined): [string, string | undefined][] {
+  return Object.entries(o ?? {}).sort((a, b) => a[0].localeCompare(b[0]));
 }
 
 function resolveParams(def: KpiDefinition, given: Record<string, string>): Record<string, string> {

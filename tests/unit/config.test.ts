@@ -12,6 +12,7 @@ describe('config', () => {
       SYNC_CRON: '*/10 * * * *',
       RECONCILE_CRON: '30 3 * * *',
       LOG_LEVEL: 'info',
+      KPI_CACHE_SIZE: 1000,
       demo: true,
     });
   });
@@ -36,6 +37,8 @@ describe('config', () => {
     [{ PUBLIC_URL: 'ftp://x' }, 'PUBLIC_URL'],
     [{ ALLOW_INSECURE_PORTALS: 'maybe' }, 'ALLOW_INSECURE_PORTALS'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ KPI_CACHE_SIZE: '-1' }, 'KPI_CACHE_SIZE'],
+    [{ KPI_CACHE_SIZE: '5000000' }, 'KPI_CACHE_SIZE'],
     [{ B24_CLIENT_ID: 'local.abc' }, 'B24_CLIENT_SECRET'],
     [{ B24_CLIENT_ID: 'local.abc', B24_CLIENT_SECRET: 's', APP_SECRET: 'short' }, 'APP_SECRET'],
     [{ B24_CLIENT_SECRET: 's' }, 'B24_CLIENT_ID'],
