@@ -11,6 +11,7 @@ const app = await buildApp({
     B24_CLIENT_SECRET: 'bench',
     APP_SECRET: process.env.APP_SECRET!,
     ALLOW_INSECURE_PORTALS: true,
+    KPI_CACHE_SIZE: Number(process.env.KPI_CACHE_SIZE ?? 1000),
   },
   store,
 });
