@@ -216,9 +216,11 @@ export class BiConnector {
     const page = (last: RawBuilder<unknown> | null, take: RawBuilder<unknown> | number) => {
       const after = last === null ? sql`` : sql`AND ${sql.raw(key!)} > ${last}`;
       const rows = sql`SELECT ${sql.raw(key!)} AS k__, ${cols} FROM ${source} f WHERE ${where} ${after} ORDER BY ${sql.raw(key!)} LIMIT ${take}`;
-      // SQLite concatenates in the order the subquery gives (its ORDER BY stands: it has a LIMIT);
-      // the text comes back as bytes, ready for the socket.
-      const text = dialect === 'sqlite' ? sql`CAST(group_concat(${pageRow}, ',') AS BLOB)` : sql`string_agg(${pageRow}, ',' ORDER BY p.k__)`;
+      // Rows are joined in the order the subquery gives them (its ORDER BY stands: it has a LIMIT); the
+      // next page starts after MAX(key) whatever that order, so no row is lost or repeated either way
+      // (an ORDER BY in string_agg cost PostgreSQL a sort per page, a sixth of its time). SQLite's
+      // text comes back as bytes, ready for the socket.
+      const text = dialect === 'sqlite' ? sql`CAST(group_concat(${pageRow}, ',') AS BLOB)` : sql`string_agg(${pageRow}, ',')`;
       return sql<PageText>`SELECT ${text} AS text, COUNT(*) AS n, MAX(p.k__) AS last FROM (${rows}) p`;
     };
 

@@ -112,8 +112,7 @@ const serviceLines: BiDataset = {
     ['VISIT_DATE', 'date', 'f.visit_date', 'Дата визита'],
     ['PRODUCT_ID', 'int', `CASE WHEN f.service_id LIKE 'name:%' THEN NULL ELSE ${int('f.service_id')} END`, 'Товар каталога'],
     ['SERVICE_NAME', 'string', 'f.service_name', 'Услуга'],
-    // An index lookup per row: about as fast as naming the ids in JS once rows are written in SQL.
-    ['SECTION', 'string', '(SELECT s.name FROM b24_product_section s WHERE s.portal_id = f.portal_id AND s.id = f.section_id)', 'Раздел каталога'],
+    ['SECTION', 'string', 'f.section_name', 'Раздел каталога'],
     ['DIRECTION_ID', 'int', int('f.direction_id'), 'Направление (ID)'],
     ['QUANTITY', 'double', 'f.quantity', 'Количество'],
     ['PRICE', 'double', money('f.price_minor'), 'Цена'],
@@ -121,7 +120,11 @@ const serviceLines: BiDataset = {
     ['ASSIGNED_BY_ID', 'int', int('f.doctor_id'), 'Врач (ID)'],
     ['CONTACT_ID', 'int', 'f.patient_id', 'Пациент (контакт)'],
   ]),
-  source: (c) => sql`(SELECT * FROM clinic_service_line WHERE portal_id = ${c.portalId})`,
+  // The section's name by a join (PostgreSQL memoizes the few sections; a subquery per row took
+  // three times as long as the rest of the row), read in the same statement as the line.
+  source: (c) => sql`(SELECT l.*, s.name AS section_name FROM clinic_service_line l
+    LEFT JOIN b24_product_section s ON s.portal_id = l.portal_id AND s.id = l.section_id
+    WHERE l.portal_id = ${c.portalId})`,
 };
 
 const patients: BiDataset = {
