@@ -1,13 +1,18 @@
-// Bootstrap: Bitrix24 frame (once, with a timeout) → app session → KPI registry → the views. The
-// shell shows one status line until then; opened outside Bitrix24 it says so (except in demo mode).
+// Bootstrap: Bitrix24 frame (once, with a timeout) → app session → the views (the KPI registry comes
+// with the page). The shell shows one status line until then; opened outside Bitrix24 it says so
+// (except in demo mode).
 import './style.css';
 import { createApp, reactive } from 'vue';
 import App from './App.vue';
 import { Api } from './lib/api.js';
 import { loadChartLib } from './lib/chart-lib.js';
 import { APP, type AppContext } from './lib/context.js';
+import { kpiUrl, parseFilters, rangeOf } from './lib/filters.js';
 import { createFormatter } from './lib/format.js';
 import { connectHost, OutsidePortalError, type Host } from './lib/frame.js';
+import { prefetchKpi } from './lib/kpi.js';
+import { cardRequests, hashRoute, overviewCardIds, trendRequest } from './lib/overview.js';
+import { localToday } from './lib/period.js';
 import type { KpiMeta } from './lib/types.js';
 import { makeI18n, type Lang } from './i18n.js';
 import { router } from './router.js';
@@ -44,8 +49,18 @@ async function start(): Promise<void> {
   const api = new Api((fresh) => host.auth(fresh));
   const session = await api.open();
   performance.mark('session-ready');
-  const { kpis } = await api.get<{ kpis: KpiMeta[] }>('/api/v1/kpi');
+  // The registry rides in the page (src/http/pages.ts); asked for only when it does not (vite's dev server).
+  const embedded = document.getElementById('kpi-registry')?.textContent;
+  const { kpis } = embedded ? (JSON.parse(embedded) as { kpis: KpiMeta[] }) : await api.get<{ kpis: KpiMeta[] }>('/api/v1/kpi');
   performance.mark('registry-ready');
+  // Opening on Обзор: its requests go out now, the trend first, not after the shell has mounted.
+  const opening = hashRoute(location.hash);
+  if (opening.path === '/') {
+    const f = parseFilters(opening.query);
+    const range = rangeOf(f, localToday());
+    const reqs = [trendRequest(f, range), ...overviewCardIds(kpis).flatMap((id) => cardRequests(id, f))];
+    for (const req of reqs) prefetchKpi(api, kpiUrl(req, range, f, host.lang));
+  }
   const t = i18n.global.t;
   const fmt = createFormatter(host.lang === 'en' ? 'en-GB' : 'ru-RU', t('panel.noData'), host.lang === 'en' ? 'pp' : 'п. п.');
   const byId = new Map(kpis.map((k) => [k.id, k]));

@@ -15,6 +15,7 @@ import type { PortalRepo } from '../db/portals.js';
 import type { Database } from '../db/schema.js';
 import type { Manifest } from '../portal-app/manifest.js';
 import { portalIdsByDomain } from '../portal-app/store.js';
+import { registryAnswer } from './api/kpi.js';
 import { AppError } from './errors.js';
 
 /** The Content-Security-Policy of every response; pages replace frame-ancestors. */
@@ -116,8 +117,13 @@ const DASHBOARD_CSP = { 'style-src': ["'self'", "'unsafe-inline'"] };
 /** Read on every request (it is small): a rebuild changes the hashed asset names it points to. */
 async function dashboardPage(o: { lang: PageLang; demo: boolean }): Promise<string> {
   const html = await readFile(`${DASHBOARD_DIST}index.html`, 'utf8');
-  // The page reads its language (until the SDK tells the portal's) and the demo flag from <body>.
-  return html.replace('<body>', `<body data-lang="${o.lang}" data-mode="${o.demo ? 'demo' : 'portal'}">`);
+  // The page reads its language (until the SDK tells the portal's) and the demo flag from <body>, and
+  // the KPI registry (the same for everyone) from a data block, so the first view need not ask for it
+  // after the session opens. A data block is not run, so the CSP's script-src does not apply.
+  const registry = JSON.stringify(registryAnswer()).replace(/</g, '\\u003c');
+  return html
+    .replace('<body>', `<body data-lang="${o.lang}" data-mode="${o.demo ? 'demo' : 'portal'}">`)
+    .replace('</body>', () => `<script type="application/json" id="kpi-registry">${registry}</script>\n</body>`);
 }
 
 export interface PageDeps {

@@ -109,6 +109,18 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard in the portal frame (real Chromium
     await shot('overview');
   });
 
+  it('the page carries the KPI registry (the API’s own answer), and Обзор asked for each of its KPIs once', async () => {
+    const html = await (await fetch(`${h.url}/`)).text();
+    const block = /<script type="application\/json" id="kpi-registry">(.*?)<\/script>/s.exec(html)?.[1];
+    expect(JSON.parse(block!)).toEqual(await api('/api/v1/kpi'));
+    // The early requests (sent before the view mounted) were taken by the panels, not sent twice.
+    const asked = (await frame.evaluate(`performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.includes('/api/v1/kpi'))`)) as string[];
+    const paths = asked.map((n) => { const u = new URL(n); return u.pathname + u.search; });
+    expect(paths.filter((p) => p === '/api/v1/kpi')).toEqual([]);
+    expect(new Set(paths).size).toBe(paths.length);
+    expect(paths.filter((p) => p.startsWith('/api/v1/kpi/revenue?') && p.includes('by=day'))).toHaveLength(1);
+  });
+
   it('changing the period and the doctor filter changes the numbers to the API’s for that choice', async () => {
     await frame.selectOption('select[name=period]', 'last_12m');
     await settled();

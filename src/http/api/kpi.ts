@@ -9,7 +9,7 @@ import { doctorSignal } from '../../kpi/doctor-signal.js';
 import { parsePeriod, PeriodError } from '../../kpi/period.js';
 import { DIMENSIONS, type Dimension } from '../../kpi/registry.js';
 import { KpiQueryError, NotSyncedError, type KpiQuery } from '../../kpi/runner.js';
-import { clinicServices } from '../../kpi/services.js';
+import { clinicServices, registry } from '../../kpi/services.js';
 import { requireAdmin } from '../auth.js';
 import { AppError } from '../errors.js';
 import { NoQuery } from '../schemas.js';
@@ -47,10 +47,10 @@ async function ownOnly(deps: ApiDeps, req: FastifyRequest): Promise<string | nul
   return settings.access.othersSee === 'own' ? String(req.session.userId) : null;
 }
 
-export const kpiRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps) => {
-  const { registry, runner } = clinicServices(deps.db);
-
-  app.get('/kpi', { schema: { querystring: NoQuery } }, async () => ({
+/** GET /kpi's answer: what each KPI is (the same for every portal and user; the dashboard page
+ *  carries it too, src/http/pages.ts). */
+export function registryAnswer() {
+  return {
     kpis: registry.list().map((k) => ({
       id: k.id,
       label: k.label,
@@ -60,7 +60,13 @@ export const kpiRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps) =
       params: k.params,
       definition: k.definition,
     })),
-  }));
+  };
+}
+
+export const kpiRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps) => {
+  const { runner } = clinicServices(deps.db);
+
+  app.get('/kpi', { schema: { querystring: NoQuery } }, async () => registryAnswer());
 
   app.get(
     '/kpi/:id',
