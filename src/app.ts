@@ -14,7 +14,7 @@ import { BiRegistrar } from './bi/register.js';
 import { biRoutes } from './bi/routes.js';
 import { BiStore } from './bi/store.js';
 import { PortalClients } from './bitrix/client.js';
-import type { Config } from './config.js';
+import { DEFAULT_SYNC_CRON, type Config } from './config.js';
 import { migrate, openStore, type Store } from './db/database.js';
 import { PortalRepo } from './db/portals.js';
 import { SecretBox } from './db/secrets.js';
@@ -32,7 +32,7 @@ import { loadSettings } from './clinic/settings.js';
 import { clinicServices } from './kpi/services.js';
 import { SyncEngine, type RunSummary, type SyncOptions } from './sync/engine.js';
 import { EventQueue } from './sync/event-queue.js';
-import { assertCron, startScheduler } from './sync/scheduler.js';
+import { assertCron, startScheduler, type Scheduler } from './sync/scheduler.js';
 
 export type AppConfig = Pick<Config, 'PUBLIC_URL' | 'ALLOW_INSECURE_PORTALS'> &
   Partial<Pick<Config, 'KPI_CACHE_SIZE'>> & {
@@ -82,6 +82,8 @@ export interface AppOptions {
   trustProxy?: boolean;
   /** Demo mode only (src/demo.ts): the dashboard opens outside a frame as the demo administrator. */
   demo?: DemoFrame;
+  /** The incremental schedule of portals without their own (SYNC_CRON), as the pages tell it. */
+  syncCron?: string;
 }
 
 export interface AppServices {
@@ -93,6 +95,8 @@ export interface AppServices {
   intake: EventIntake;
   installer: Installer;
   manifest: Manifest;
+  /** The scheduler, once serveApp has started it (tests run without): the pages tell its next runs. */
+  scheduler?: Pick<Scheduler, 'nextIncremental'>;
   /** Waits for background work started by requests (event work, sync runs). */
   settle(): Promise<void>;
 }
@@ -265,6 +269,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     allowInsecure,
     ...(opts.sessionTtlSec !== undefined ? { ttlSec: opts.sessionTtlSec } : {}),
     rateLimit: limits.session,
+    // As the scheduler planned it; a portal it has not planned yet (it plans every minute) has just
+    // been installed, so it has no schedule of its own and SYNC_CRON applies.
+    schedule: (portalId) => {
+      const planned = services.scheduler?.nextIncremental(portalId);
+      return { cron: planned?.cron ?? opts.syncCron ?? DEFAULT_SYNC_CRON, nextAt: planned?.at?.toISOString() ?? null };
+    },
   });
   await registerApi(app, { db, portals, sync, appSecret: config.APP_SECRET, streamPollMs: opts.streamPollMs ?? 1000 }, apiRoutes);
 
@@ -297,7 +307,7 @@ export async function serveApp(
   assertCron('RECONCILE_CRON', config.RECONCILE_CRON);
   const store = openStore(config.DATABASE_URL);
   await migrate(store);
-  const app = await buildApp({ config, store, logger: log, ...extra });
+  const app = await buildApp({ config, store, logger: log, syncCron: config.SYNC_CRON, ...extra });
   await app.listen({ port: config.PORT, host: config.HOST });
   const scheduler = startScheduler(
     {
@@ -308,6 +318,7 @@ export async function serveApp(
     },
     { syncCron: config.SYNC_CRON, reconcileCron: config.RECONCILE_CRON },
   );
+  app.services.scheduler = scheduler;
   return {
     app,
     store,

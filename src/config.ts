@@ -35,6 +35,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** Incremental syncs of a portal without its own schedule: every 10 minutes. */
+export const DEFAULT_SYNC_CRON = '*/10 * * * *';
+
 const BOOL_TRUE = new Set(['1', 'true', 'yes', 'on']);
 const BOOL_FALSE = new Set(['0', 'false', 'no', 'off', '']);
 
@@ -70,7 +73,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     B24_CLIENT_SECRET: blankToUndef(env.B24_CLIENT_SECRET),
     APP_SECRET: blankToUndef(env.APP_SECRET),
     ALLOW_INSECURE_PORTALS: parseBool('ALLOW_INSECURE_PORTALS', env.ALLOW_INSECURE_PORTALS),
-    SYNC_CRON: blankToUndef(env.SYNC_CRON) ?? '*/10 * * * *',
+    SYNC_CRON: blankToUndef(env.SYNC_CRON) ?? DEFAULT_SYNC_CRON,
     RECONCILE_CRON: blankToUndef(env.RECONCILE_CRON) ?? '30 3 * * *',
     LOG_LEVEL: blankToUndef(env.LOG_LEVEL) ?? 'info',
     KPI_CACHE_SIZE: parseCount('KPI_CACHE_SIZE', blankToUndef(env.KPI_CACHE_SIZE), 1000),

@@ -6,7 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { PortalRepo } from '../db/portals.js';
 import type { Database } from '../db/schema.js';
-import { exchangeSession } from '../portal-app/session-exchange.js';
+import { exchangeSession, type SyncSchedule } from '../portal-app/session-exchange.js';
 import type { SyncControl } from '../portal-app/sync-control.js';
 
 export const SessionBody = Type.Object(
@@ -29,6 +29,7 @@ const SessionAnswerSchema = Type.Object({
       auth: Type.Union([Type.Literal('ok'), Type.Literal('needs_reauth')]),
       state: Type.Union([Type.Literal('never'), Type.Literal('running'), Type.Literal('finished'), Type.Literal('failed')]),
       lastSyncedAt: Type.Union([Type.String(), Type.Null()]),
+      schedule: Type.Object({ cron: Type.String(), nextAt: Type.Union([Type.String(), Type.Null()]) }),
     }),
   }),
 });
@@ -42,6 +43,7 @@ export interface SessionRouteDeps {
   allowInsecure: boolean;
   ttlSec?: number;
   rateLimit: { max: number; timeWindow: number };
+  schedule: (portalId: string) => SyncSchedule;
 }
 
 export const sessionRoutes: FastifyPluginAsyncTypebox<SessionRouteDeps> = async (app, deps) => {

@@ -24,13 +24,29 @@ export interface SessionAnswer {
   portal: {
     memberId: string;
     domain: string;
-    /** Enough for any user's page to say how fresh the data is. */
-    sync: { auth: 'ok' | 'needs_reauth'; state: 'never' | 'running' | 'finished' | 'failed'; lastSyncedAt: string | null };
+    /** Enough for any user's page to say how fresh the data is and when it is next refreshed. */
+    sync: { auth: 'ok' | 'needs_reauth'; state: 'never' | 'running' | 'finished' | 'failed'; lastSyncedAt: string | null; schedule: SyncSchedule };
   };
 }
 
+/** The portal's incremental sync schedule in force: its cron expression and the next run, when the
+ *  scheduler has planned it. */
+export interface SyncSchedule {
+  cron: string;
+  nextAt: string | null;
+}
+
 export async function exchangeSession(
-  deps: { db: Kysely<Database>; portals: PortalRepo; sync: SyncControl; appSecret: string; clientId: string; allowInsecure: boolean; ttlSec?: number },
+  deps: {
+    db: Kysely<Database>;
+    portals: PortalRepo;
+    sync: SyncControl;
+    appSecret: string;
+    clientId: string;
+    allowInsecure: boolean;
+    ttlSec?: number;
+    schedule: (portalId: string) => SyncSchedule;
+  },
   req: SessionRequest,
 ): Promise<SessionAnswer> {
   const portal = await deps.portals.get(req.memberId);
@@ -66,6 +82,7 @@ export async function exchangeSession(
         auth: status.auth,
         state: status.running ? 'running' : latest ? (latest.status === 'failed' ? 'failed' : 'finished') : 'never',
         lastSyncedAt: lastFinished?.finishedAt ?? null,
+        schedule: deps.schedule(portal.portalId),
       },
     },
   };

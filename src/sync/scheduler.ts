@@ -22,6 +22,11 @@ export function assertCron(name: string, expr: string): void {
   if (!validate(expr)) throw new Error(`${name} is not a valid cron expression: "${expr}"`);
 }
 
+/** The cron expression in force: the portal's own when it is valid, else the app's default. */
+export function cronInForce(own: string | null | undefined, fallback: string): string {
+  return own && validate(own) ? own : fallback;
+}
+
 const MODES = ['incremental', 'reconcile'] as const;
 type ScheduledMode = (typeof MODES)[number];
 
@@ -33,6 +38,8 @@ export interface Scheduler {
   plan(): Promise<void>;
   /** The cron expressions in force per portal. */
   schedules(): Map<string, Record<ScheduledMode, string>>;
+  /** A planned portal's incremental schedule and its next run (undefined until planned). */
+  nextIncremental(portalId: string): { cron: string; at: Date | null } | undefined;
 }
 
 export function startScheduler(
@@ -84,8 +91,8 @@ export function startScheduler(
       const crons = { ...defaults };
       for (const m of MODES) {
         const expr = own[m];
-        if (expr && validate(expr)) crons[m] = expr;
-        else if (expr) deps.log.warn({ portalId, mode: m, expr }, 'invalid cron expression in the portal settings; using the default');
+        crons[m] = cronInForce(expr, defaults[m]);
+        if (expr && crons[m] !== expr) deps.log.warn({ portalId, mode: m, expr }, 'invalid cron expression in the portal settings; using the default');
       }
       const cur = tasks.get(portalId);
       if (cur && MODES.every((m) => cur.crons[m] === crons[m])) continue;
@@ -113,5 +120,9 @@ export function startScheduler(
     tick,
     plan,
     schedules: () => new Map([...tasks].map(([k, v]) => [k, { ...v.crons }])),
+    nextIncremental: (portalId) => {
+      const p = tasks.get(portalId);
+      return p && { cron: p.crons.incremental, at: p.tasks[MODES.indexOf('incremental')]!.getNextRun() };
+    },
   };
 }

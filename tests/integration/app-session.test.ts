@@ -43,6 +43,8 @@ describe.each(DIALECTS)('session exchange on %s', (dialect) => {
     const user = emu.emulator.portal.data.table('user').get(1)!;
     expect(body.user).toEqual({ id: 1, name: `${user.NAME} ${user.LAST_NAME}`, isAdmin: true });
     expect(body.portal).toMatchObject({ memberId: portalId, domain: emu.emulator.portal.domain, sync: { auth: 'ok', state: 'finished' } });
+    // No scheduler here (serveApp starts it): the default schedule, with no next run to tell.
+    expect(body.portal.sync.schedule).toEqual({ cron: '*/10 * * * *', nextAt: null });
     const claims = verifySession(HARNESS_APP_SECRET, body.token);
     expect(claims).toMatchObject({ portalId, userId: 1, isAdmin: true });
     expect(claims.exp - claims.iat).toBe(15 * 60);

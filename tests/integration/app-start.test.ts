@@ -91,7 +91,7 @@ describe('npm start with no Bitrix24 app configured (the demo)', () => {
   it('runs the demo portal beside the app, installs the app into it, prints the URLs and stops clean', async () => {
     const port = await freePortPair();
     const app = `http://127.0.0.1:${port}`;
-    const p = start({ PORT: String(port), PUBLIC_URL: app });
+    const p = start({ PORT: String(port), PUBLIC_URL: app, SYNC_CRON: '*/7 * * * *' });
     try {
       for (let i = 0; i < 600 && !p.output().includes('Portal stats:'); i++) await new Promise((r) => setTimeout(r, 100));
       const out = p.output();
@@ -113,6 +113,8 @@ describe('npm start with no Bitrix24 app configured (the demo)', () => {
         body: JSON.stringify({ accessToken: auth.accessToken, memberId: auth.memberId, domain: auth.domain }),
       });
       expect(session.status, await session.clone().text()).toBe(200);
+      // The schedule the page tells: SYNC_CRON (the portal was installed after the scheduler's first plan).
+      expect(((await session.json()) as { portal: { sync: { schedule: unknown } } }).portal.sync.schedule).toEqual({ cron: '*/7 * * * *', nextAt: null });
     } finally {
       p.child.kill('SIGTERM');
       expect(await p.exited).toBe(0);

@@ -7,6 +7,7 @@ import { mount } from '@vue/test-utils';
 import { defineComponent, h, nextTick } from 'vue';
 import { describe, expect, it } from 'vitest';
 import DataTable from '../../frontend/src/components/DataTable.vue';
+import FreshnessLine from '../../frontend/src/components/FreshnessLine.vue';
 import KpiCard from '../../frontend/src/components/KpiCard.vue';
 import PanelCard from '../../frontend/src/components/PanelCard.vue';
 import { makeI18n } from '../../frontend/src/i18n.js';
@@ -103,5 +104,34 @@ describe('PanelCard', () => {
     for (let i = 0; i < 5; i++) await nextTick();
     expect(w.find('[data-panel="test.kpi"]').attributes('data-state')).toBe('ready');
     expect(w.find('.content').text()).toBe('7');
+  });
+});
+
+describe('FreshnessLine', () => {
+  const mountLine = (lang: 'ru' | 'en', cron: string, nextAt: string | null, lastSyncedAt: string | null = '2026-01-05T09:05:00Z') => {
+    const f = createFormatter(lang === 'en' ? 'en-GB' : 'ru-RU', 'нет данных', 'п. п.');
+    const session = { portal: { sync: { auth: 'ok', state: 'finished', lastSyncedAt, schedule: { cron, nextAt } } } };
+    const ctx = { ...app, fmt: f, lang, session } as unknown as AppContext;
+    const w = mount(FreshnessLine, { global: { plugins: [makeI18n(lang)], provide: { [APP as symbol]: ctx } } });
+    return { text: nb(w.text()), at: (iso: string) => f.time(iso), on: (iso: string) => f.dateTime(iso) };
+  };
+  it('says the portal’s own schedule in words, in Russian and in English', () => {
+    const t5 = mountLine('ru', '*/5 * * * *', null);
+    expect(t5.text).toBe(`данные на ${t5.on('2026-01-05T09:05:00Z')}, синхронизация каждые 5 минут`);
+    expect(mountLine('ru', '*/2 * * * *', null).text).toMatch(/, синхронизация каждые 2 минуты$/);
+    expect(mountLine('ru', '* * * * *', null).text).toMatch(/, синхронизация каждую минуту$/);
+    expect(mountLine('ru', '15 */3 * * *', null).text).toMatch(/, синхронизация каждые 3 часа$/);
+    expect(mountLine('ru', '0 * * * *', null).text).toMatch(/, синхронизация каждый час$/);
+    expect(mountLine('en', '*/10 * * * *', null).text).toMatch(/^data as of .+, synced every 10 minutes$/);
+    expect(mountLine('en', '0 */6 * * *', null).text).toMatch(/, synced every 6 hours$/);
+  });
+  it('tells any other schedule by its next run; daily ones by the time of day', () => {
+    const next = new Date(Date.now() + 3_600_000 * 24 * 2).toISOString();
+    const weekdays = mountLine('ru', '30 8 * * 1-5', next);
+    expect(weekdays.text).toBe(`данные на ${weekdays.on('2026-01-05T09:05:00Z')}, следующая синхронизация ${nb(weekdays.on(next))}`);
+    const daily = mountLine('en', '30 3 * * *', next);
+    expect(daily.text).toBe(`data as of ${nb(daily.on('2026-01-05T09:05:00Z'))}, synced daily at ${nb(daily.at(next))}`);
+    // Not planned yet: the expression itself.
+    expect(mountLine('ru', '30 8 * * 1-5', null, null).text).toBe('данные ещё не синхронизированы, синхронизация по расписанию «30 8 * * 1-5»');
   });
 });

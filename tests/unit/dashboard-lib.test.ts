@@ -7,6 +7,11 @@ import { fileName, toCsv } from '../../frontend/src/lib/export.js';
 import { filtersQuery, kpiUrl, parseFilters, rangeOf } from '../../frontend/src/lib/filters.js';
 import { createFormatter } from '../../frontend/src/lib/format.js';
 import { grainFor, presetRange, rangeLabel } from '../../frontend/src/lib/period.js';
+import type { Api } from '../../frontend/src/lib/api.js';
+import type { AppContext } from '../../frontend/src/lib/context.js';
+import { fetchKpi, prefetchKpi } from '../../frontend/src/lib/kpi.js';
+import { cardRequests, hashRoute, overviewCardIds, trendRequest } from '../../frontend/src/lib/overview.js';
+import { scheduleShape, scheduleWords } from '../../frontend/src/lib/schedule.js';
 import { sortRows, type Column } from '../../frontend/src/lib/table.js';
 
 const fmt = createFormatter('ru-RU', 'нет данных', 'п. п.');
@@ -108,5 +113,59 @@ describe('chart options', () => {
     expect(series.map((s) => s.data)).toEqual([[50, 40], [0.5, 0.9]]);
     const o = paretoOptions(fmt, categories, ['Выручка', 'Доля']) as any;
     expect(o.yaxis[1]).toMatchObject({ seriesName: 'Доля', opposite: true, max: 1 });
+  });
+});
+
+describe('the sync schedule in words', () => {
+  it('recognises only the plain shapes of cron expressions', () => {
+    expect(scheduleShape('*/10 * * * *')).toEqual({ every: 'minutes', n: 10 });
+    expect(scheduleShape('0 */10 * * * *')).toEqual({ every: 'minutes', n: 10 }); // seconds field at 0
+    expect(scheduleShape('* * * * *')).toEqual({ every: 'minutes', n: 1 });
+    expect(scheduleShape('7 * * * *')).toEqual({ every: 'hours', n: 1 });
+    expect(scheduleShape('0 */4 * * *')).toEqual({ every: 'hours', n: 4 });
+    expect(scheduleShape('30 3 * * *')).toEqual({ every: 'day' });
+    for (const other of ['30 8 * * 1-5', '0,30 * * * *', '*/0 * * * *', '0 9 1 * *', '*/10 * * * * *', 'whenever', '61 * * * *', '0 9-18 * * *'])
+      expect(scheduleShape(other), other).toBeNull();
+  });
+  it('picks the words (with Russian plural forms) or the next run', () => {
+    const now = new Date('2026-01-05T10:00:00');
+    expect(scheduleWords({ cron: '*/21 * * * *', nextAt: null }, fmt, now)).toEqual({ key: 'fresh.minutes.one', values: { n: 21 } });
+    expect(scheduleWords({ cron: '*/3 * * * *', nextAt: null }, fmt, now)).toEqual({ key: 'fresh.minutes.few', values: { n: 3 } });
+    expect(scheduleWords({ cron: '0 */12 * * *', nextAt: null }, fmt, now)).toEqual({ key: 'fresh.hours.many', values: { n: 12 } });
+    const later = new Date('2026-01-05T14:20:00').toISOString();
+    expect(scheduleWords({ cron: '20 14 * * 1-5', nextAt: later }, fmt, now)).toEqual({ key: 'fresh.nextAt', values: { time: '14:20' } });
+    const monday = new Date('2026-01-12T08:30:00').toISOString();
+    expect(scheduleWords({ cron: '30 8 * * 1', nextAt: monday }, fmt, now)).toEqual({ key: 'fresh.nextOn', values: { time: fmt.dateTime(monday) } });
+    expect(scheduleWords({ cron: '30 8 * * 1', nextAt: null }, fmt, now)).toEqual({ key: 'fresh.cron', values: { cron: '30 8 * * 1' } });
+  });
+});
+
+describe('Обзор’s requests, sent early', () => {
+  const meta = (id: string, dimensions: string[], params: unknown[] = []) => ({ id, label: { ru: id, en: id }, unit: 'count', additive: true, dimensions, params, definition: '' }) as never;
+  it('the cards are the core KPIs in the owner’s order; the trend’s grain follows the range', () => {
+    const kpis = [meta('ltv', ['source', 'day']), meta('return_rate', ['doctor'], [{ name: 'days' }]), meta('visits', ['source', 'day']), meta('zeta', ['source', 'day']), meta('revenue', ['source', 'day', 'doctor']), meta('service_revenue', ['service'])];
+    expect(overviewCardIds(kpis)).toEqual(['revenue', 'visits', 'ltv', 'zeta']);
+    const f = parseFilters({});
+    expect(trendRequest(f, { from: '2026-01-01', to: '2026-02-01' })).toEqual({ id: 'revenue', by: 'day', compare: 'previous' });
+    expect(trendRequest({ ...f, compare: false }, { from: '2025-01-01', to: '2026-01-01' })).toEqual({ id: 'revenue', by: 'month' });
+    expect(cardRequests('visits', f)).toEqual([{ id: 'visits', compare: 'previous' }, { id: 'visits', compare: 'last_year' }]);
+    expect(cardRequests('visits', { ...f, compare: false })).toEqual([{ id: 'visits' }]);
+    expect(hashRoute('#/?period=year&doctor=12')).toEqual({ path: '/', query: { period: 'year', doctor: '12' } });
+    expect(hashRoute('')).toEqual({ path: '/', query: {} });
+    expect(hashRoute('#/doctors/5')).toEqual({ path: '/doctors/5', query: {} });
+  });
+  it('a panel takes the answer of the same request sent early, once; the next one asks again', async () => {
+    const asked: string[] = [];
+    const api = { get: async (url: string) => (asked.push(url), { total: { value: asked.length }, rows: [], syncedAt: '2026-01-05T09:05:00Z' }) } as unknown as Api;
+    const app = { api, lang: 'ru' } as AppContext;
+    const f = parseFilters({});
+    const range = { from: '2026-01-01', to: '2026-02-01' };
+    prefetchKpi(api, kpiUrl(trendRequest(f, range), range, f, 'ru'));
+    expect(asked).toHaveLength(1);
+    expect((await fetchKpi(app, trendRequest(f, range), range, f)).total.value).toBe(1);
+    expect(asked).toHaveLength(1);
+    expect((await fetchKpi(app, trendRequest(f, range), range, f)).total.value).toBe(2);
+    expect(asked).toEqual([asked[0], asked[0]]);
+    expect(asked[0]).toBe('/api/v1/kpi/revenue?from=2026-01-01&to=2026-02-01&by=day&compare=previous&lang=ru');
   });
 });

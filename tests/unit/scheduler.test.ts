@@ -53,6 +53,15 @@ describe('scheduler', () => {
       c: { incremental: '*/10 * * * *', reconcile: '0 4 * * *' },
     });
     expect(warnings).toContain('invalid cron expression in the portal settings; using the default');
+    // What the pages tell: the incremental cron in force and its next run (a */5 run is on a 5-minute mark, within 5 minutes).
+    const next = s.nextIncremental('a')!;
+    expect(next.cron).toBe('*/5 * * * *');
+    expect(next.at!.getTime() - Date.now()).toBeGreaterThan(0);
+    expect(next.at!.getTime() - Date.now()).toBeLessThanOrEqual(5 * 60_000);
+    expect(next.at!.getMinutes() % 5).toBe(0);
+    expect(next.at!.getSeconds()).toBe(0);
+    expect(s.nextIncremental('c')?.cron).toBe('*/10 * * * *');
+    expect(s.nextIncremental('gone')).toBeUndefined();
     // A changed schedule and an uninstall take effect at the next planning.
     own.set('b', { incremental: '0 * * * *' });
     portals[0]!.status = 'uninstalled';

@@ -3,6 +3,7 @@ export type { KpiResult, KpiRow, Compared } from '../../../src/kpi/runner.js';
 export type { PlanProgress, Progress } from '../../../src/kpi/plans.js';
 export type { DoctorSignal, DoctorSignalRow } from '../../../src/kpi/doctor-signal.js';
 export type { ClinicSettings } from '../../../src/clinic/settings.js';
+export type { SessionAnswer } from '../../../src/portal-app/session-exchange.js';
 
 export interface KpiMeta {
   id: string;
@@ -12,13 +13,6 @@ export interface KpiMeta {
   dimensions: string[];
   params: { name: string; values: string[]; default: string }[];
   definition: string;
-}
-
-export interface SessionAnswer {
-  token: string;
-  expiresAt: string;
-  user: { id: number; name: string; isAdmin: boolean };
-  portal: { memberId: string; domain: string; sync: { auth: string; state: string; lastSyncedAt: string | null } };
 }
 
 export interface SyncRun {
