@@ -37,9 +37,11 @@ const bad = (message: string) => new AppError(400, 'invalid_request', message);
  * The JSON text of a row, written by the store itself (reference §1.7 value formats) from SQL values
  * of field types: ints as integers (a fraction truncated), doubles as numbers (integral ones without
  * a fraction, as JSON.stringify writes them; non-finite ones null), strings quoted, dates `YYYY-MM-DD`,
- * datetimes `YYYY-MM-DD HH:MM:SS`, null for missing, and a text where a number belongs null. Rows
- * built in SQL cost a third of rows built value by value in JS (an object per value, then the UTF-8
- * encoding of the text), and a page of them leaves as one text.
+ * datetimes `YYYY-MM-DD HH:MM:SS`, null for missing, and (SQLite, where a column holds any storage
+ * class) a text where a number belongs null. PostgreSQL's columns are typed: an int field's column is
+ * an integer one there, so its cast never rounds. Rows built in SQL cost a third of rows built value by
+ * value in JS (an object per value, then the UTF-8 encoding of the text), and a page of them leaves as
+ * one text.
  */
 export function rowJson(dialect: Dialect, values: { type: BiType; sql: string }[]): string {
   const json = values.map(({ type, sql: v }) => {
