@@ -3,11 +3,7 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import type { Kysely } from 'kysely';
-import type { PortalRepo } from '../db/portals.js';
-import type { Database } from '../db/schema.js';
-import { exchangeSession, type SyncSchedule } from '../portal-app/session-exchange.js';
-import type { SyncControl } from '../portal-app/sync-control.js';
+import { exchangeSession, type SessionExchangeDeps } from '../portal-app/session-exchange.js';
 
 export const SessionBody = Type.Object(
   {
@@ -34,16 +30,8 @@ const SessionAnswerSchema = Type.Object({
   }),
 });
 
-export interface SessionRouteDeps {
-  db: Kysely<Database>;
-  portals: PortalRepo;
-  sync: SyncControl;
-  appSecret: string;
-  clientId: string;
-  allowInsecure: boolean;
-  ttlSec?: number;
+export interface SessionRouteDeps extends SessionExchangeDeps {
   rateLimit: { max: number; timeWindow: number };
-  schedule: (portalId: string) => SyncSchedule;
 }
 
 export const sessionRoutes: FastifyPluginAsyncTypebox<SessionRouteDeps> = async (app, deps) => {

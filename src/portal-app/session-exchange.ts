@@ -36,19 +36,18 @@ export interface SyncSchedule {
   nextAt: string | null;
 }
 
-export async function exchangeSession(
-  deps: {
-    db: Kysely<Database>;
-    portals: PortalRepo;
-    sync: SyncControl;
-    appSecret: string;
-    clientId: string;
-    allowInsecure: boolean;
-    ttlSec?: number;
-    schedule: (portalId: string) => SyncSchedule;
-  },
-  req: SessionRequest,
-): Promise<SessionAnswer> {
+export interface SessionExchangeDeps {
+  db: Kysely<Database>;
+  portals: PortalRepo;
+  sync: SyncControl;
+  appSecret: string;
+  clientId: string;
+  allowInsecure: boolean;
+  ttlSec?: number;
+  schedule: (portalId: string) => SyncSchedule;
+}
+
+export async function exchangeSession(deps: SessionExchangeDeps, req: SessionRequest): Promise<SessionAnswer> {
   const portal = await deps.portals.get(req.memberId);
   if (!portal || portal.authKind !== 'oauth') {
     throw new CredentialError('portal_not_installed', 'this portal has not installed the app (or removed it): an administrator installs it first', 404);
