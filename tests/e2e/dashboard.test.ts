@@ -250,6 +250,62 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard in the portal frame (real Chromium
     await shot('settings');
     expect(errors).toEqual([]);
   });
+
+  it('Настройки: plans for the clinic, a direction and a doctor are saved each in its scope; Обзор shows the filtered one’s', async () => {
+    await go('#/settings');
+    const month = localToday().slice(0, 7);
+    const year = await kpi('revenue', presetRange('last_12m', localToday()), { by: 'doctor' });
+    const doctor = year.rows.find((r: any) => r.doctor?.id).doctor;
+    const byDirection = await kpi('revenue', presetRange('last_12m', localToday()), { by: 'direction' });
+    const direction = byDirection.rows.find((r: any) => r.direction?.id).direction;
+    const fill = async (scope: string, revenue: string, visits: string) => {
+      await frame.waitForSelector(`[data-plan-scope] option[value="${scope}"]`, { state: 'attached' });
+      await frame.selectOption('[data-plan-scope]', scope);
+      await frame.waitForSelector(`[data-plans][data-scope="${scope}"]`);
+      await frame.fill(`[data-plans] tr[data-month="${month}"] input[name=revenue]`, revenue);
+      await frame.dispatchEvent(`[data-plans] tr[data-month="${month}"] input[name=revenue]`, 'change');
+      await frame.fill(`[data-plans] tr[data-month="${month}"] input[name=visits]`, visits);
+      await frame.dispatchEvent(`[data-plans] tr[data-month="${month}"] input[name=visits]`, 'change');
+    };
+    await fill('clinic:', '900000', '300');
+    await fill(`direction:${direction.id}`, '250000', '80');
+    await fill(`doctor:${doctor.id}`, '120000', '40');
+    // Switching back keeps what was typed for the clinic.
+    await frame.selectOption('[data-plan-scope]', 'clinic:');
+    expect(await frame.inputValue(`[data-plans] tr[data-month="${month}"] input[name=revenue]`)).toBe('900000');
+    await frame.click('[data-save=plans]');
+    await frame.waitForSelector('[data-plans] ~ p[role=status]');
+    const stored = (await api(`/api/v1/plans?year=${month.slice(0, 4)}`)).plans.filter((p: any) => p.month === month);
+    expect(stored).toEqual(
+      expect.arrayContaining([
+        { month, scope: 'clinic', scopeId: '', revenue: 900000, visits: 300, newPatients: null },
+        { month, scope: 'direction', scopeId: direction.id, revenue: 250000, visits: 80, newPatients: null },
+        { month, scope: 'doctor', scopeId: doctor.id, revenue: 120000, visits: 40, newPatients: null },
+      ]),
+    );
+    expect(stored).toHaveLength(3);
+    // The doctor's scope is marked in the list as having a plan.
+    expect(await frame.textContent(`[data-plan-scope] option[value="doctor:${doctor.id}"]`)).toMatch(/•$/);
+
+    // Обзор with the doctor filter: the doctor's own MTD plan, and the API's progress for them.
+    await go(`#/?doctor=${encodeURIComponent(doctor.id)}`);
+    await frame.waitForSelector(`[data-plan][data-plan-scope="doctor:${doctor.id}"]`);
+    const progress = await api(`/api/v1/plans/progress?date=${localToday()}&scope=doctor&scopeId=${encodeURIComponent(doctor.id)}`);
+    expect(progress.mtd.revenue.plan).toBe(120000);
+    const row = await frame.textContent('[data-plan-metric="mtd.revenue"]');
+    expect(row).toContain(fmt.money(120000));
+    expect(row).toContain(fmt.money(progress.mtd.revenue.fact));
+    expect(await frame.textContent('[data-panel="overview.plan"]')).toContain(doctor.name);
+    // With the direction filter alone: the direction's.
+    await go(`#/?direction=${encodeURIComponent(direction.id)}`);
+    await frame.waitForSelector(`[data-plan][data-plan-scope="direction:${direction.id}"]`);
+    expect(await frame.textContent('[data-plan-metric="mtd.visits"]')).toContain(fmt.count(80));
+    // No filter: the clinic's.
+    await go('#/');
+    await frame.waitForSelector('[data-plan][data-plan-scope="clinic:"]');
+    expect(await frame.textContent('[data-plan-metric="mtd.revenue"]')).toContain(fmt.money(900000));
+    expect(errors).toEqual([]);
+  });
 });
 
 function addDaysIso(d: string, n: number): string {

@@ -147,7 +147,17 @@ describe.each(DIALECTS)('KPI API on %s', (dialect) => {
       ],
     });
     expect(saved.statusCode).toBe(200);
-    expect((await get('/api/v1/plans?year=2026')).json().plans).toHaveLength(3);
+    const stored = (await get('/api/v1/plans?year=2026')).json().plans;
+    expect(stored).toHaveLength(3);
+    // A value left empty stays "no plan" (null), never a plan of 0.
+    expect(stored.find((x: { month: string; scope: string }) => x.month === '2026-02' && x.scope === 'clinic')).toEqual({
+      month: '2026-02',
+      scope: 'clinic',
+      scopeId: '',
+      revenue: 40000,
+      visits: null,
+      newPatients: null,
+    });
     const bad = await put('/api/v1/plans', { plans: [{ month: '2026-13', scope: 'clinic', scopeId: '', revenue: 1, visits: null, newPatients: null }] });
     expect(bad.statusCode).toBe(400);
 

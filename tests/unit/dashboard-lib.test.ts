@@ -11,6 +11,7 @@ import type { Api } from '../../frontend/src/lib/api.js';
 import type { AppContext } from '../../frontend/src/lib/context.js';
 import { fetchKpi, prefetchKpi } from '../../frontend/src/lib/kpi.js';
 import { cardRequests, hashRoute, overviewCardIds, trendRequest } from '../../frontend/src/lib/overview.js';
+import { planKey, scopeOf, splitScope } from '../../frontend/src/lib/plans.js';
 import { scheduleShape, scheduleWords } from '../../frontend/src/lib/schedule.js';
 import { sortRows, type Column } from '../../frontend/src/lib/table.js';
 
@@ -167,5 +168,15 @@ describe('Обзор’s requests, sent early', () => {
     expect((await fetchKpi(app, trendRequest(f, range), range, f)).total.value).toBe(2);
     expect(asked).toEqual([asked[0], asked[0]]);
     expect(asked[0]).toBe('/api/v1/kpi/revenue?from=2026-01-01&to=2026-02-01&by=day&compare=previous&lang=ru');
+  });
+});
+
+describe('plan scopes in the Настройки form', () => {
+  it('a scope goes to the select and back, ids with colons included; rows are keyed per scope and month', () => {
+    for (const p of [{ scope: 'clinic', scopeId: '' }, { scope: 'direction', scopeId: '3' }, { scope: 'doctor', scopeId: 'user:12' }] as const) {
+      expect(splitScope(scopeOf(p))).toEqual([p.scope, p.scopeId]);
+    }
+    expect(splitScope('nonsense:5')).toEqual(['clinic', '']);
+    expect(planKey({ month: '2026-03', scope: 'doctor', scopeId: '12' })).not.toBe(planKey({ month: '2026-03', scope: 'direction', scopeId: '12' }));
   });
 });

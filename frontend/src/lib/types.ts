@@ -1,6 +1,6 @@
 // The API's answer shapes, taken from the server's own types (never copied).
 export type { KpiResult, KpiRow, Compared } from '../../../src/kpi/runner.js';
-export type { PlanProgress, Progress } from '../../../src/kpi/plans.js';
+export type { Plan, PlanProgress, Progress } from '../../../src/kpi/plans.js';
 export type { DoctorSignal, DoctorSignalRow } from '../../../src/kpi/doctor-signal.js';
 export type { ClinicSettings } from '../../../src/clinic/settings.js';
 export type { SessionAnswer } from '../../../src/portal-app/session-exchange.js';
