@@ -74,6 +74,9 @@ class PortalWorker {
   private readonly worker: Worker;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private seq = 0;
+  private closing = false;
+  /** Told when the thread ends without being asked to (the portal is gone; the app stays up). */
+  onLost?: (error: Error) => void;
   readonly ready: Promise<Extract<PortalMessage, { type: 'ready' }>>;
 
   constructor(start: PortalStart) {
@@ -99,6 +102,7 @@ class PortalWorker {
         reject(gone);
         for (const p of this.pending.values()) p.reject(gone);
         this.pending.clear();
+        if (!this.closing) this.onLost?.(gone);
       });
     });
   }
@@ -121,6 +125,7 @@ class PortalWorker {
 
   /** Closes the portal's server (waiting for its event deliveries), then ends the thread. */
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.race([this.ask({ op: 'close' }).catch(() => undefined), new Promise((r) => setTimeout(r, 5000).unref())]);
     await this.worker.terminate();
   }
@@ -191,6 +196,7 @@ export async function runDemo(config: Config, log: Logger): Promise<() => Promis
     await portal.close();
     throw new Error(`the demo portal could not install the app at ${appUrl}/b24/install (answer ${String(inst.installEventStatus)}): is PUBLIC_URL reachable from this machine?`);
   }
+  portal.onLost = (e) => log.error({ err: e.message }, 'the demo portal stopped; restart `npm start` to get it back');
   const t = ready.tables;
   const frame = `${ready.url}/_emulator/frame?clientId=${encodeURIComponent(DEMO_CLIENT_ID)}&userId=1&lang=ru`;
   log.info(
