@@ -306,6 +306,20 @@ describe.skipIf(!HAS_CHROMIUM)('the dashboard in the portal frame (real Chromium
     expect(await frame.textContent('[data-plan-metric="mtd.revenue"]')).toContain(fmt.money(900000));
     expect(errors).toEqual([]);
   });
+
+  it('Настройки: the portal’s own sync schedule is saved (empty = the default); a malformed one is refused with the reason', async () => {
+    await go('#/settings');
+    await frame.waitForSelector('[data-settings] input[name=syncCron]');
+    expect(await frame.getAttribute('[data-settings] input[name=syncCron]', 'placeholder')).toBe('*/10 * * * *');
+    await frame.fill('[data-settings] input[name=syncCron]', 'every hour');
+    await frame.click('[data-save=settings]');
+    expect(await (await frame.waitForSelector('[data-panel="settings.model"] [role=alert]')).textContent()).toContain('every hour');
+    expect((await api('/api/v1/settings')).settings.schedule.incremental).toBeNull();
+    await frame.fill('[data-settings] input[name=syncCron]', '*/15 * * * *');
+    await frame.click('[data-save=settings]');
+    await frame.waitForSelector('[data-panel="settings.model"] [role=status]');
+    expect((await api('/api/v1/settings')).settings.schedule).toEqual({ incremental: '*/15 * * * *', reconcile: null });
+  });
 });
 
 function addDaysIso(d: string, n: number): string {
