@@ -6,7 +6,7 @@
 -- @additive no
 -- @dimensions doctor, direction, source, day, week, month
 -- @definition Distinct patients with a visit in [from, to) on a day after their first-ever visit day (a second deal on the first day does not make a patient returning). kpi.md §2.
-SELECT {{dim}} AS dim, {{repeat_patients}} AS value
-FROM clinic_visit f
-WHERE f.portal_id = :portal AND f.visit_date >= :from AND f.visit_date < :to {{filters}}
+SELECT {{dim}} AS dim, SUM(f.repeat_patients) AS value
+FROM {{patient_sums}} f
+WHERE 1 = 1 {{filters}}
 GROUP BY {{dim}}

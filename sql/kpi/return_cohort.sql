@@ -12,8 +12,10 @@ FROM clinic_patient f
 WHERE f.portal_id = :portal AND f.first_date >= :from AND f.first_date < :to {{filters}}
 GROUP BY {{dim}}
 UNION ALL
-SELECT {{dim}} AS dim, v.months_since_first AS months_since, COUNT(DISTINCT v.patient_id) AS patients
+-- A patient's first visit of a month (the previous one is in an earlier month) counts them once.
+SELECT {{dim}} AS dim, v.months_since_first AS months_since, COUNT(*) AS patients
 FROM clinic_patient f
 JOIN clinic_visit v ON v.portal_id = f.portal_id AND v.patient_id = f.patient_id
-WHERE f.portal_id = :portal AND f.first_date >= :from AND f.first_date < :to AND v.months_since_first > 0 {{filters}}
+WHERE f.portal_id = :portal AND f.first_date >= :from AND f.first_date < :to AND v.months_since_first > 0
+  AND v.prev_date < v.visit_month {{filters}}
 GROUP BY {{dim}}, v.months_since_first

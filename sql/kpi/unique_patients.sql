@@ -6,7 +6,7 @@
 -- @additive no
 -- @dimensions doctor, direction, source, day, week, month
 -- @definition Distinct patients with at least one visit in [from, to); visits without a patient are not counted. kpi.md §2.
-SELECT {{dim}} AS dim, {{patients}} AS value
-FROM clinic_visit f
-WHERE f.portal_id = :portal AND f.visit_date >= :from AND f.visit_date < :to {{filters}}
+SELECT {{dim}} AS dim, SUM(f.patients) AS value
+FROM {{patient_sums}} f
+WHERE 1 = 1 {{filters}}
 GROUP BY {{dim}}

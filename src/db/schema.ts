@@ -358,6 +358,24 @@ export interface ClinicServiceMonthTable {
   visit_mark_service: number;
 }
 
+/** Distinct patients of whole months, additive (migration 0005 explains the columns). */
+export interface ClinicPatientMonthTable {
+  portal_id: string;
+  /** '' (the clinic), 'doctor', 'direction' or 'source'. */
+  split: string;
+  group_id: string | null;
+  visit_month: string;
+  prev_month: string | null;
+  second_month: string | null;
+  patients: number;
+  after_first_day: number;
+}
+
+export interface ClinicDirtyMonthTable {
+  portal_id: string;
+  visit_month: string;
+}
+
 /** A deal in a visit stage that could not become a visit, and why ('no_date'). */
 export interface ClinicRejectedDealTable {
   portal_id: string;
@@ -416,6 +434,8 @@ export interface Database {
   clinic_visit_day: ClinicVisitDayTable;
   clinic_visit_month: ClinicVisitMonthTable;
   clinic_service_month: ClinicServiceMonthTable;
+  clinic_patient_month: ClinicPatientMonthTable;
+  clinic_dirty_month: ClinicDirtyMonthTable;
   clinic_dirty_day: ClinicDirtyDayTable;
   clinic_rejected_deal: ClinicRejectedDealTable;
   clinic_dirty_patient: ClinicDirtyPatientTable;

@@ -64,6 +64,16 @@ describe.each(DIALECTS)('clinic facts on %s', (dialect) => {
       .orderBy('doctor_id')
       .orderBy('direction_id')
       .execute(),
+    patients: await store.db
+      .selectFrom('clinic_patient_month')
+      .selectAll()
+      .where('portal_id', '=', portalId)
+      .orderBy('split')
+      .orderBy('visit_month')
+      .orderBy('group_id')
+      .orderBy('prev_month')
+      .orderBy('second_month')
+      .execute(),
   });
 
   const daysNow = () =>
@@ -154,6 +164,7 @@ describe.each(DIALECTS)('clinic facts on %s', (dialect) => {
     const afterMore = { visits: await fullVisitsNow(), months: await monthsNow() };
     expect(afterMore.months.visits.length).toBeGreaterThan(0);
     expect(afterMore.months.lines.length).toBeGreaterThan(0);
+    expect(afterMore.months.patients.length).toBeGreaterThan(0);
     expect(after.visits.find((v) => v.deal_id === moved!.dealId)).toBeUndefined();
     expect(after.visits.find((v) => v.deal_id === deleted!.dealId)).toBeUndefined();
     expect(after.visits.find((v) => v.deal_id === edited!.dealId)?.revenue_minor).toBe(2_469_134);

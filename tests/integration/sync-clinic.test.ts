@@ -114,9 +114,13 @@ describe.each(DIALECTS)('full sync of the clinic on %s', (dialect) => {
       }
   });
 
-  it('odd periods: partial months at both edges, by month, week and day, with filters — equal the ground truth', { timeout: 120_000 }, async () => {
-    // Edges inside months, so a query reads days at both ends and whole months between.
-    const period = { from: '2024-11-17', to: '2025-03-09' };
+  // Edges inside months (days at both ends, whole months between); from a month's first day with days
+  // after the whole months (patients from the monthly table, then visits); whole months only.
+  it.each([
+    { from: '2024-11-17', to: '2025-03-09' },
+    { from: '2024-11-01', to: '2025-03-09' },
+    { from: '2025-01-01', to: '2025-04-01' },
+  ])('periods $from … $to by month, week and day, by doctor and direction, with filters — equal the ground truth', { timeout: 120_000 }, async (period) => {
     const monthOf = (v: TruthVisit) => `${v.visitDate.slice(0, 7)}-01`;
     const mondayOf = (v: TruthVisit) => {
       const t = Date.parse(`${v.visitDate}T00:00:00Z`);

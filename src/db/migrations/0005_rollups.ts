@@ -38,6 +38,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     ])
     .execute();
 
+  // The cohort table counts a patient's first visit of each month (prev_date before visit_month).
+  await db.schema.dropIndex('clinic_visit_patient').execute();
+  await db.schema
+    .createIndex('clinic_visit_patient')
+    .on('clinic_visit')
+    .columns(['portal_id', 'patient_id', 'months_since_first', 'day_no', 'doctor_id', 'visit_month', 'prev_date'])
+    .execute();
+
   for (const c of ['visit_mark', 'visit_mark_direction', 'visit_mark_service'])
     await db.schema
       .alterTable('clinic_service_line')
@@ -118,6 +126,36 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       'visit_mark_direction',
       'visit_mark_service',
     ])
+    .execute();
+
+  // Distinct patients of whole months, made additive (src/kpi/sources.ts): per split ('' = the
+  // clinic, 'doctor', 'direction', 'source'), the group's id, and month, the patients whose first visit
+  // of that month in the group had its previous group visit in prev_month (null: none). A period of
+  // whole months [M1, M2) counts the rows with prev_month before M1. Of them, `after_first_day` were seen on
+  // a day after their first-ever day; for those seen on their first-ever day, second_month is the
+  // month of their next day in the group (a repeat patient when it falls inside the period).
+  await db.schema
+    .createTable('clinic_patient_month')
+    .addColumn('portal_id', 'text', (c) => c.notNull())
+    .addColumn('split', 'text', (c) => c.notNull())
+    .addColumn('group_id', 'text')
+    .addColumn('visit_month', 'text', (c) => c.notNull())
+    .addColumn('prev_month', 'text')
+    .addColumn('second_month', 'text')
+    .addColumn('patients', 'integer', (c) => c.notNull())
+    .addColumn('after_first_day', 'integer', (c) => c.notNull())
+    .execute();
+  await db.schema
+    .createIndex('clinic_patient_month_month')
+    .on('clinic_patient_month')
+    .columns(['portal_id', 'split', 'visit_month', 'group_id', 'prev_month', 'second_month', 'patients', 'after_first_day'])
+    .execute();
+  // Months whose clinic_patient_month rows a build recomputes; emptied after each build.
+  await db.schema
+    .createTable('clinic_dirty_month')
+    .addColumn('portal_id', 'text', (c) => c.notNull())
+    .addColumn('visit_month', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint('clinic_dirty_month_pk', ['portal_id', 'visit_month'])
     .execute();
 
   // No build record: the next refresh of every portal is full and fills the new columns and tables.
