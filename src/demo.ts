@@ -52,8 +52,7 @@ async function portalThread(start: PortalStart): Promise<void> {
     const work = async (): Promise<unknown> => {
       if (m.op === 'install') return portal.emulator.installApp(m.opts);
       if (m.op === 'userTokens') return portal.emulator.userTokens(m.clientId, m.userId);
-      await portal.close();
-      port.close();
+      await portal.close(); // the main thread ends this thread once it has the answer
       return null;
     };
     work().then(
@@ -75,6 +74,7 @@ class PortalWorker {
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   private seq = 0;
   private closing = false;
+  private exited = false;
   /** Told when the thread ends without being asked to (the portal is gone; the app stays up). */
   onLost?: (error: Error) => void;
   readonly ready: Promise<Extract<PortalMessage, { type: 'ready' }>>;
@@ -98,6 +98,7 @@ class PortalWorker {
       });
       this.worker.on('error', reject);
       this.worker.once('exit', (code) => {
+        this.exited = true;
         const gone = new Error(`the demo portal's thread stopped (exit code ${code})`);
         reject(gone);
         for (const p of this.pending.values()) p.reject(gone);
@@ -109,6 +110,7 @@ class PortalWorker {
 
   private ask<T>(req: { op: 'install'; opts: InstallOptions } | { op: 'userTokens'; clientId: string; userId: number } | { op: 'close' }): Promise<T> {
     const id = ++this.seq;
+    if (this.exited) return Promise.reject(new Error("the demo portal's thread has stopped"));
     return new Promise<T>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       this.worker.postMessage({ ...req, id });
