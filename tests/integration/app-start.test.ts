@@ -116,8 +116,11 @@ describe('npm start with no Bitrix24 app configured (the demo)', () => {
       // The schedule the page tells: SYNC_CRON (the portal was installed after the scheduler's first plan).
       expect(((await session.json()) as { portal: { sync: { schedule: unknown } } }).portal.sync.schedule).toEqual({ cron: '*/7 * * * *', nextAt: null });
     } finally {
+      const asked = Date.now();
       p.child.kill('SIGTERM');
       expect(await p.exited).toBe(0);
+      // Promptly: the portal's thread is closed, not waited out.
+      expect(Date.now() - asked).toBeLessThan(3000);
     }
     // Nothing keeps listening: the portal's thread ended with the process.
     await expect(fetch(`http://127.0.0.1:${port + 1}/_emulator/stats`)).rejects.toThrow();
