@@ -15,8 +15,8 @@
 // previous visit in that group (sql/facts/visit_order.sql keeps it per split) is before the group's
 // start. Periods that start on a month's first day read their whole months from clinic_patient_month
 // (sql/facts/patient_month.sql) and only the days after them from visits. Groupings the precomputed
-// splits do not cover (a doctor filter broken down by direction; weeks) decide per visit by looking
-// at the patient's other visits (an index lookup each).
+// splits do not cover (a doctor filter broken down by direction; weeks; BI's month × doctor ×
+// direction) number each patient's visits in the period per group instead (a window, one sort).
 import { addMonths, monthStart } from '../clinic/calendar.js';
 import type { SqlParams } from '../db/sql-file.js';
 import type { Period } from './period.js';
@@ -89,19 +89,16 @@ function flagsBySplit(split: Split | '', bucket: Dimension | undefined, bridge: 
   return { first, repeat };
 }
 
-/** Per-visit patient flags for any grouping, from the patient's other visits (index lookups). */
-function flagsByLookup(groups: string[], bucket: Dimension | undefined): { first: string; repeat: string } {
-  const same = [
-    'p.portal_id = f.portal_id',
-    'p.patient_id = f.patient_id',
-    'p.visit_date >= :from',
-    'p.visit_date < :to',
-    ...groups.map((g) => `COALESCE(p.${g}_id, '') = COALESCE(f.${g}_id, '')`),
-    ...(bucket ? [`p.${BUCKET[bucket]} = f.${BUCKET[bucket]}`] : []),
-  ].join(' AND ');
-  const first = `f.patient_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM clinic_visit p WHERE ${same} AND (p.visit_date < f.visit_date OR (p.visit_date = f.visit_date AND p.deal_id < f.deal_id)))`;
-  const repeat = `${first} AND EXISTS (SELECT 1 FROM clinic_visit p WHERE ${same} AND p.visit_date > f.first_date)`;
-  return { first, repeat };
+/** The period's visits flagged for any grouping by numbering each patient's visits per group. */
+function visitsByWindow(groups: string[], bucket: Dimension | undefined): string {
+  const partition = ['f.patient_id', ...groups.map((g) => `f.${g}_id`), ...(bucket ? [`f.${BUCKET[bucket]}`] : [])].join(', ');
+  return `SELECT w.portal_id, w.doctor_id, w.direction_id, w.source_id, w.visit_date, w.visit_week, w.visit_month, w.revenue_minor,
+       CASE WHEN w.patient_id IS NOT NULL AND w.n = 1 THEN 1 ELSE 0 END AS patients,
+       CASE WHEN w.patient_id IS NOT NULL AND w.n = 1 AND w.later = 1 THEN 1 ELSE 0 END AS repeat_patients
+     FROM (SELECT f.portal_id, f.patient_id, f.doctor_id, f.direction_id, f.source_id, f.${DATES.replaceAll(', ', ', f.')}, f.revenue_minor,
+             ROW_NUMBER() OVER (PARTITION BY ${partition} ORDER BY f.visit_date, f.deal_id) AS n,
+             MAX(CASE WHEN f.visit_date > f.first_date THEN 1 ELSE 0 END) OVER (PARTITION BY ${partition}) AS later
+           FROM clinic_visit f WHERE f.portal_id = :portal AND f.visit_date >= :from AND f.visit_date < :to) w`;
 }
 
 function patientSums(q: SourceQuery): string {
@@ -114,10 +111,8 @@ function patientSums(q: SourceQuery): string {
     `SELECT f.portal_id, f.doctor_id, f.direction_id, f.source_id, f.${DATES.replaceAll(', ', ', f.')}, f.revenue_minor,
        CASE WHEN ${flags.first} THEN 1 ELSE 0 END AS patients, CASE WHEN ${flags.repeat} THEN 1 ELSE 0 END AS repeat_patients
      FROM clinic_visit f WHERE f.portal_id = :portal AND f.visit_date >= ${from} AND f.visit_date < :to`;
-  if (!monthly) {
-    const flags = split === null || bucket === 'week' ? flagsByLookup(groups, bucket) : flagsBySplit(split, bucket, false);
-    return `(${visits(':from', flags)})`;
-  }
+  if (!monthly)
+    return `(${split === null || bucket === 'week' ? visitsByWindow(groups, bucket) : visits(':from', flagsBySplit(split, bucket, false))})`;
   const group = (g: Split) => (split === g ? 'group_id' : 'NULL');
   // By month each whole month is its own group; otherwise the period's first month starts them all.
   const prevBefore = bucket === 'month' ? 'visit_month' : ':from';
