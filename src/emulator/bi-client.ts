@@ -471,7 +471,7 @@ export class BiBuilderClient {
       searchString,
       connection: this.connection,
     });
-    return this.checked('tables', a, validateTables) as BiTable[];
+    return this.checked('tables', a, validateTables).parsed as BiTable[];
   }
 
   async describe(table: string): Promise<BiColumn[]> {
@@ -479,7 +479,7 @@ export class BiBuilderClient {
       table,
       connection: this.connection,
     });
-    const cols = this.checked('describe', a, validateDescription) as Record<string, string>[];
+    const cols = this.checked('describe', a, validateDescription).parsed as Record<string, string>[];
     return cols.map((c) => ({ code: c.code!, name: c.name!, type: mapType(c.type!) }));
   }
 
@@ -497,8 +497,9 @@ export class BiBuilderClient {
 
   async data(q: BiDataQuery): Promise<BiDataResult> {
     const a = await this.send('data', this.urls.urlData, this.dataBody(q));
-    const parsed = this.checked('data', a, (p) => validateData(p, q)) as unknown[][];
-    return { header: parsed[0] as string[], rows: parsed.slice(1), raw: a.bytes.toString('utf8') };
+    const { parsed, text } = this.checked('data', a, (p) => validateData(p, q));
+    const table = parsed as unknown[][];
+    return { header: table[0] as string[], rows: table.slice(1), raw: text };
   }
 
   private call(endpoint: BiEndpoint, url: string, body: PhpArray): Promise<RawAnswer> {
@@ -513,16 +514,22 @@ export class BiBuilderClient {
     } catch (e) {
       throw new BiProtocolError(endpoint, [e instanceof Error ? e.message : String(e)]);
     }
-    const text = a.bytes.toString('utf8');
     const v: string[] = [];
     if (a.status !== 200) v.push(`HTTP ${a.status} (Bitrix accepts exactly 200)`);
-    if (text === '' || text === '0')
-      v.push(`empty answer ${JSON.stringify(text)} (PHP !$answer treats "" and "0" as failure)`);
-    if (v.length) throw new BiProtocolError(endpoint, v, a.status, text);
+    // "" or "0" without decoding what may be a body of hundreds of megabytes.
+    if (a.bytes.length === 0 || (a.bytes.length === 1 && a.bytes[0] === 0x30))
+      v.push(
+        `empty answer ${JSON.stringify(a.bytes.toString('utf8'))} (PHP !$answer treats "" and "0" as failure)`,
+      );
+    if (v.length) throw new BiProtocolError(endpoint, v, a.status, a.bytes.toString('utf8'));
     return a;
   }
 
-  private checked(endpoint: BiEndpoint, a: RawAnswer, validate: (parsed: unknown) => string[]): unknown {
+  private checked(
+    endpoint: BiEndpoint,
+    a: RawAnswer,
+    validate: (parsed: unknown) => string[],
+  ): { parsed: unknown; text: string } {
     let parsed: unknown;
     let text: string;
     try {
@@ -539,7 +546,7 @@ export class BiBuilderClient {
     }
     const v = validate(parsed);
     if (v.length) throw new BiProtocolError(endpoint, v, a.status, text);
-    return parsed;
+    return { parsed, text };
   }
 
   /**
