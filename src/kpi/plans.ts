@@ -15,7 +15,10 @@ export const PLAN_METRICS = ['revenue', 'visits', 'new_patients'] as const;
 export type PlanMetric = (typeof PLAN_METRICS)[number];
 const COLUMN = { revenue: 'plan_revenue_minor', visits: 'plan_visits', new_patients: 'plan_new_patients' } as const;
 
-const Amount = Type.Union([Type.Number({ minimum: 0, maximum: 1e12 }), Type.Null()]);
+// Null first: the app validates with type coercion (query strings need it), and ajv turns a null into
+// 0 when a number branch comes first — an empty plan value would become a plan of 0.
+const Amount = Type.Union([Type.Null(), Type.Number({ minimum: 0, maximum: 1e12 })]);
+const Count = Type.Union([Type.Null(), Type.Integer({ minimum: 0, maximum: 1e9 })]);
 export const PlanSchema = Type.Object(
   {
     month: Type.String({ pattern: '^\\d{4}-(0[1-9]|1[0-2])$' }),
@@ -23,8 +26,8 @@ export const PlanSchema = Type.Object(
     /** '' for the clinic; the direction or doctor id otherwise. */
     scopeId: Type.String({ maxLength: 64 }),
     revenue: Amount,
-    visits: Type.Union([Type.Integer({ minimum: 0, maximum: 1e9 }), Type.Null()]),
-    newPatients: Type.Union([Type.Integer({ minimum: 0, maximum: 1e9 }), Type.Null()]),
+    visits: Count,
+    newPatients: Count,
   },
   { additionalProperties: false },
 );

@@ -1,23 +1,14 @@
 // Monthly plans: read and write (admin), and MTD/YTD progress against them (everyone may see the
 // clinic's; a doctor's own progress by non-admins when settings allow only their own numbers).
-import { Type, TypeGuard, type TSchema } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { today } from '../../clinic/calendar.js';
-import { listPlans, PlanError, planProgress, PlanSchema, savePlans, type Plan } from '../../kpi/plans.js';
+import { listPlans, PlanError, planProgress, PlanSchema, savePlans } from '../../kpi/plans.js';
 import { clinicServices } from '../../kpi/services.js';
 import { requireAdmin } from '../auth.js';
 import { AppError } from '../errors.js';
 import { kpiError } from './kpi.js';
 import type { ApiDeps } from './index.js';
-
-// The app validates with type coercion (query strings need it), and ajv turns a null into 0 when the
-// number branch of a union comes first, as in PlanSchema: an empty plan value would be stored as a
-// plan of 0. The body's unions try null first. (PlanSchema listing Type.Null() first makes this moot.)
-const nullFirst = (s: TSchema): TSchema =>
-  TypeGuard.IsUnion(s) && s.anyOf.some(TypeGuard.IsNull) ? Type.Union([Type.Null(), ...s.anyOf.filter((x) => !TypeGuard.IsNull(x))]) : s;
-const PlanBody = Type.Unsafe<Plan>(
-  Type.Object(Object.fromEntries(Object.entries(PlanSchema.properties).map(([k, v]) => [k, nullFirst(v)])), { additionalProperties: false }),
-);
 
 export const planRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps) => {
   const { runner } = clinicServices(deps.db);
@@ -33,7 +24,7 @@ export const planRoutes: FastifyPluginAsyncTypebox<ApiDeps> = async (app, deps) 
     {
       preHandler: requireAdmin,
       bodyLimit: 256 * 1024,
-      schema: { body: Type.Object({ plans: Type.Array(PlanBody, { maxItems: 2000 }) }, { additionalProperties: false }) },
+      schema: { body: Type.Object({ plans: Type.Array(PlanSchema, { maxItems: 2000 }) }, { additionalProperties: false }) },
     },
     async (req) => {
       try {
