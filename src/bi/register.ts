@@ -7,10 +7,10 @@
 //      which accepts the pending secret (so the app must already be serving), and only then is it
 //      promoted. Sources of our connector whose secret we lost are deleted first (their datasets with
 //      them: without the secret they could not be queried anyway);
-//   3. biconnector.dataset.add for each dataset the portal does not have yet.
-//      A dataset the portal already has keeps its fields: a KPI added to the registry later reaches
-//      clinic_kpi_month's description and data, but not the portal's dataset until it is re-created
-//      (biconnector.dataset.fields.update is not used yet; the emulator does not offer it).
+//   3. biconnector.dataset.add for each dataset the portal does not have yet; a dataset it has is
+//      brought to our fields with biconnector.dataset.fields.update (a KPI added to the registry
+//      becomes a clinic_kpi_month field; a field we no longer serve is deleted; one whose type
+//      changed is deleted, then added again).
 // A portal without BI Builder (feature missing, no rights, no scope) gets status `unavailable` with
 // a message saying so; any other failure `failed`. Neither fails the install.
 import { randomBytes } from 'node:crypto';
@@ -86,6 +86,17 @@ export class BiRegistrar {
     return out;
   }
 
+  /** The portal's dataset brought to our fields: deletions first, so a retyped field's name is free. */
+  private async alignFields(rest: PortalRest, datasetId: number, d: BiDataset): Promise<void> {
+    const item = ((await this.call(rest, 'biconnector.dataset.get', { id: datasetId })) as { item?: { fields?: Record<string, unknown>[] } } | null)?.item;
+    const theirs = new Map((item?.fields ?? []).map((f) => [String(f.name), { id: asNum(f.id)!, type: String(f.type) }]));
+    const ours = new Map(d.fields.map((f) => [f.code, f]));
+    const remove = [...theirs].filter(([name, f]) => ours.get(name)?.type !== f.type).map(([, f]) => f.id);
+    const add = d.fields.filter((f) => theirs.get(f.code)?.type !== f.type).map((f) => ({ name: f.code, externalCode: f.code, type: f.type }));
+    if (remove.length) await this.call(rest, 'biconnector.dataset.fields.update', { id: datasetId, delete: remove });
+    if (add.length) await this.call(rest, 'biconnector.dataset.fields.update', { id: datasetId, add });
+  }
+
   async register(portalId: string, rest: PortalRest): Promise<BiStatus> {
     const { store, log } = this.deps;
     await store.save(portalId, { status: 'registering', message: null });
@@ -125,10 +136,14 @@ export class BiRegistrar {
         }
       }
 
-      const existing = (await this.list(rest, 'biconnector.dataset.list')).filter((d) => asNum(d.sourceId) === sourceId).map((d) => String(d.name));
-      const have = new Set(existing);
+      const existing = (await this.list(rest, 'biconnector.dataset.list')).filter((d) => asNum(d.sourceId) === sourceId);
+      const have = new Set(existing.map((d) => String(d.name)));
       for (const d of this.deps.datasets) {
-        if (have.has(d.name)) continue;
+        const theirs = existing.find((e) => e.name === d.name);
+        if (theirs) {
+          await this.alignFields(rest, asNum(theirs.id)!, d);
+          continue;
+        }
         await this.call(rest, 'biconnector.dataset.add', {
           fields: {
             sourceId,

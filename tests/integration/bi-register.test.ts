@@ -89,6 +89,23 @@ describe.each(DIALECTS)('BI Builder registration on %s', (dialect) => {
     expect((await api('POST', '/bi/register', 2)).status).toBe(403);
   });
 
+  it("a dataset whose fields differ from ours is brought to them: missing added, foreign deleted, retyped replaced", async () => {
+    const kpiMonth = () => [...state().datasets.values()].find((d) => d.name === 'clinic_kpi_month')!;
+    const want = kpiMonth().fields.map((f) => [f.name, f.type]);
+    const untouched = kpiMonth().fields.find((f) => f.name === 'DOCTOR_ID')!.id;
+    // As a portal would hold it after an older version of the app: REVENUE missing, a field the app
+    // no longer serves, MONTH registered as a string.
+    const d = kpiMonth();
+    d.fields = d.fields.filter((f) => f.name !== 'REVENUE').map((f) => (f.name === 'MONTH' ? { ...f, type: 'string' } : f));
+    d.fields.push({ id: 99_999, datasetId: d.id, name: 'OLD_FIELD', externalCode: 'OLD_FIELD', type: 'int', visible: true });
+    const r = await api('POST', '/bi/register');
+    expect(r.body.status).toBe('registered');
+    const now = kpiMonth().fields;
+    expect(now.map((f) => [f.name, f.type]).sort()).toEqual([...want].sort());
+    expect(now.find((f) => f.name === 'DOCTOR_ID')!.id).toBe(untouched);
+    expect(now.some((f) => f.id === 99_999)).toBe(false);
+  });
+
   it('a lost secret is replaced: a new source with a fresh secret, the datasets again, the old secret refused', async () => {
     const old = tokenOf();
     const oldSource = [...state().sources.keys()][0];

@@ -773,6 +773,65 @@ const datasetMethods: MethodDef[] = [
     const d = ownDataset(s, ctx.auth.clientKey, ctx.params.id);
     return d ? { item: datasetItem(ctx.portal, d) } : fail('DATASET_NOT_FOUND', 'Dataset was not found.');
   }),
+  // Reference §2.4: {id, add: [{name, externalCode, type}], update: [{id, visible}], delete: [fieldId]}
+  // → true. Applied as one change: nothing is written when any part is invalid. Error codes for a
+  // foreign field id or a clash with an existing field are UNCONFIRMED (chosen like dataset.add's).
+  method('biconnector.dataset.fields.update', (ctx, s) => {
+    const bad = validateId(ctx.params);
+    if (bad) return bad;
+    const d = ownDataset(s, ctx.auth.clientKey, ctx.params.id);
+    if (!d) return fail('DATASET_NOT_FOUND', 'Dataset was not found.');
+    const list = (v: unknown): unknown[] =>
+      v === undefined || v === null || v === '' ? [] : typeof v === 'object' ? Object.values(v) : [v];
+    const add = list(ctx.params.add).map(upperKeys);
+    const update = list(ctx.params.update).map(upperKeys);
+    const remove = list(ctx.params.delete).map((x) => Math.trunc(Number(x)));
+    const own = new Map(d.fields.map((f) => [f.id, f]));
+    const foreign = [...remove, ...update.map((u) => Math.trunc(Number(u.ID)))].filter((id) => !own.has(id));
+    if (foreign.length) return fail('FIELD_NOT_FOUND', `Fields were not found: ${foreign.join(', ')}`);
+    for (const x of add) {
+      if (!('NAME' in x) || !('TYPE' in x) || !('EXTERNAL_CODE' in x))
+        return fail(
+          'VALIDATION_FIELD_MISSING_REQUIRED_PARAMETERS',
+          'Field must include the required parameters: "name", "externalCode" and "type".',
+        );
+      if (!/^[A-Z][A-Z0-9_]*$/.test(String(x.NAME)))
+        return fail(
+          'VALIDATION_FIELD_NAME_INVALID_FORMAT',
+          'Field "name" has to start with an uppercase Latin character. Possible entry includes uppercase Latin characters (A-Z), numbers (0-9) and underscores.',
+        );
+      if (String(x.NAME).length > 32)
+        return fail('VALIDATION_FIELD_NAME_TOO_LONG', 'Field "name" must not exceed 32 characters.');
+      if (!FIELD_TYPES.has(String(x.TYPE)))
+        return fail('VALIDATION_FIELD_INVALID_TYPE', 'Invalid field type.');
+    }
+    const kept = d.fields.filter((f) => !remove.includes(f.id));
+    const names = [...kept.map((f) => f.name), ...add.map((x) => String(x.NAME))];
+    const codes = [...kept.map((f) => f.externalCode), ...add.map((x) => String(x.EXTERNAL_CODE))];
+    const dup = (vals: string[]) => vals.filter((v, i) => vals.indexOf(v) !== i);
+    if (dup(names).length) return fail('DUPLICATE_FIELDS', `Duplicate field names: ${dup(names).join(', ')}`);
+    if (dup(codes).length)
+      return fail(
+        'VALIDATION_DUPLICATE_FIELD_CODE',
+        `Duplicate values found in the "code" parameter: ${dup(codes).join(', ')}`,
+      );
+    for (const u of update)
+      own.get(Math.trunc(Number(u.ID)))!.visible = !['0', 'false', 'N', ''].includes(String(u.VISIBLE));
+    d.fields = [
+      ...kept,
+      ...add.map((x) => ({
+        id: ++s.seq.field,
+        datasetId: d.id,
+        type: String(x.TYPE),
+        name: String(x.NAME),
+        externalCode: String(x.EXTERNAL_CODE),
+        visible: true,
+      })),
+    ];
+    d.dateUpdate = ctx.portal.clock.now();
+    d.updatedById = ctx.auth.userId;
+    return true;
+  }),
   method('biconnector.dataset.list', (ctx, s) => {
     const mine = [...s.datasets.values()]
       .filter((d) => ownDataset(s, ctx.auth.clientKey, d.id))
