@@ -799,4 +799,57 @@ describe('biconnector methods', () => {
     expect(hits.length).toBe(n);
     biconnectorState(portal).sources.get(sourceId)!.active = true;
   });
+
+  it('dataset.fields.update adds, hides and deletes fields, all or nothing', async () => {
+    const { id } = (await call('biconnector.dataset.list', { select: ['id', 'name'] })).find(
+      (d: any) => d.name === 'acme_orders',
+    );
+    const fields = async () =>
+      (await call('biconnector.dataset.get', { id })).item.fields as {
+        id: number;
+        name: string;
+        visible: boolean;
+      }[];
+    const before = await fields();
+    const [first, second] = before;
+    // Invalid parts change nothing: a field of no dataset of ours, a name taken, a bad type.
+    expect(errorOf(await call('biconnector.dataset.fields.update', { id, delete: [999_999] }))).toBe(
+      'FIELD_NOT_FOUND',
+    );
+    expect(
+      errorOf(
+        await call('biconnector.dataset.fields.update', {
+          id,
+          delete: [first!.id],
+          add: [{ name: second!.name, externalCode: 'x', type: 'int' }],
+        }),
+      ),
+    ).toBe('DUPLICATE_FIELDS');
+    expect(
+      errorOf(
+        await call('biconnector.dataset.fields.update', {
+          id,
+          add: [{ name: 'NEW_ONE', externalCode: 'n', type: 'bool' }],
+        }),
+      ),
+    ).toBe('VALIDATION_FIELD_INVALID_TYPE');
+    expect(errorOf(await call('biconnector.dataset.fields.update', { id: 999, add: [] }, other))).toBe(
+      'DATASET_NOT_FOUND',
+    );
+    expect(await fields()).toEqual(before);
+    // A valid change: one deleted, one hidden, one added — in one call.
+    expect(
+      await call('biconnector.dataset.fields.update', {
+        id,
+        delete: [first!.id],
+        update: [{ id: second!.id, visible: false }],
+        add: [{ name: 'NEW_ONE', externalCode: 'n', type: 'double' }],
+      }),
+    ).toBe(true);
+    const after = await fields();
+    expect(after.map((f) => [f.name, f.visible])).toEqual([
+      ...before.slice(1).map((f) => [f.name, f.id !== second!.id]),
+      ['NEW_ONE', true],
+    ]);
+  });
 });
