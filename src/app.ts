@@ -314,7 +314,10 @@ export async function serveApp(
       engine: app.services.engine,
       portals: app.services.portals,
       log,
-      scheduleOf: async (portalId) => (await loadSettings(store.db, portalId)).schedule,
+      scheduleOf: async (portalId) => {
+        const settings = await loadSettings(store.db, portalId);
+        return { ...settings.schedule, timeZone: settings.timeZone };
+      },
     },
     { syncCron: config.SYNC_CRON, reconcileCron: config.RECONCILE_CRON },
   );

@@ -16,6 +16,8 @@ export interface SchedulerLog {
 export interface PortalSchedule {
   incremental?: string | null;
   reconcile?: string | null;
+  /** The clinic's IANA zone: "30 3 * * *" is half past three there, not on the server's clock. */
+  timeZone?: string | null;
 }
 
 export function assertCron(name: string, expr: string): void {
@@ -78,7 +80,7 @@ export function startScheduler(
     return out;
   };
 
-  const tasks = new Map<string, { crons: Record<ScheduledMode, string>; tasks: ScheduledTask[] }>();
+  const tasks = new Map<string, { crons: Record<ScheduledMode, string>; timeZone: string | undefined; tasks: ScheduledTask[] }>();
   const stopPortal = (portalId: string) => {
     tasks.get(portalId)?.tasks.forEach((t) => void t.stop());
     tasks.delete(portalId);
@@ -94,13 +96,19 @@ export function startScheduler(
         crons[m] = cronInForce(expr, defaults[m]);
         if (expr && crons[m] !== expr) deps.log.warn({ portalId, mode: m, expr }, 'invalid cron expression in the portal settings; using the default');
       }
+      const timeZone = own.timeZone ?? undefined;
       const cur = tasks.get(portalId);
-      if (cur && MODES.every((m) => cur.crons[m] === crons[m])) continue;
+      if (cur && cur.timeZone === timeZone && MODES.every((m) => cur.crons[m] === crons[m])) continue;
       stopPortal(portalId);
       tasks.set(portalId, {
         crons,
+        timeZone,
         tasks: MODES.map((m) =>
-          schedule(crons[m], () => runOne(portalId, m).then(() => undefined), { name: `${m}:${portalId}`, noOverlap: true }),
+          schedule(crons[m], () => runOne(portalId, m).then(() => undefined), {
+            name: `${m}:${portalId}`,
+            noOverlap: true,
+            ...(timeZone ? { timezone: timeZone } : {}),
+          }),
         ),
       });
     }

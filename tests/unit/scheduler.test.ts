@@ -72,6 +72,31 @@ describe('scheduler', () => {
     expect(s.schedules().size).toBe(0);
   });
 
+  it("reads a portal's cron times in the clinic's time zone", async () => {
+    const zones = new Map([
+      ['vl', 'Asia/Vladivostok'],
+      ['kgd', 'Europe/Kaliningrad'],
+    ]);
+    const s = startScheduler(
+      {
+        engine: { run: async () => ({ runId: 1, mode: 'incremental', status: 'finished', requests: 0, entities: {}, error: null }) },
+        portals: { list: async () => [...zones.keys()].map((portalId) => ({ portalId, status: 'active' })) as never },
+        log: { info: () => undefined, warn: () => undefined },
+        scheduleOf: async (id) => ({ incremental: '30 3 * * *', timeZone: zones.get(id)! }),
+      },
+      { syncCron: '*/10 * * * *', reconcileCron: '30 3 * * *', planEveryMs: 3_600_000 },
+    );
+    await s.plan();
+    // 03:30 in Vladivostok (UTC+10, no DST) is 17:30 UTC; in Kaliningrad (UTC+2) 01:30 UTC.
+    const utc = (id: string) => s.nextIncremental(id)!.at!.toISOString().slice(11, 16);
+    expect([utc('vl'), utc('kgd')]).toEqual(['17:30', '01:30']);
+    // A zone change is a schedule change.
+    zones.set('kgd', 'Asia/Vladivostok');
+    await s.plan();
+    expect(utc('kgd')).toBe('17:30');
+    s.stop();
+  });
+
   it('refuses a malformed cron expression, naming the setting', () => {
     expect(() => assertCron('SYNC_CRON', 'every ten minutes')).toThrow(/SYNC_CRON is not a valid cron expression/);
     expect(() => assertCron('SYNC_CRON', '*/10 * * * *')).not.toThrow();
