@@ -249,9 +249,10 @@ export class FactBuilder {
         .limit(DEAL_CHUNK)
         .execute();
       if (chunk.length === 0) break;
-      after = chunk.at(-1)!.id;
       deals += chunk.length;
-      visits += await this.deriveAndInsert(trx, portalId, ctx, chunk);
+      // Consecutive deals: their rows are one range of the deal index, cheaper than a list of ids.
+      visits += await this.deriveAndInsert(trx, portalId, ctx, chunk, [after, chunk.at(-1)!.id]);
+      after = chunk.at(-1)!.id;
     }
     const patients = await this.aggregatePatients(trx, portalId);
     return { deals, visits, patients };
@@ -315,18 +316,25 @@ export class FactBuilder {
     return { deals: ids.length, visits, patients };
   }
 
-  /** Derives visits and lines for a chunk of deals, inserts them, marks their patients dirty. */
-  private async deriveAndInsert(trx: Transaction<Database>, portalId: string, ctx: ModelContext, deals: DealInput[]) {
+  /**
+   * Derives visits and lines for a chunk of deals, inserts them, marks their patients dirty. `range`
+   * (after, last]: the chunk holds every deal with an id in it, so rows are read by range.
+   */
+  private async deriveAndInsert(trx: Transaction<Database>, portalId: string, ctx: ModelContext, deals: DealInput[], range?: [number, number]) {
     const rowsByDeal = new Map<number, RowInput[]>();
     // Product rows only of the deals that are visits (about two thirds in a typical clinic).
     const candidates = deals.filter((d) => isVisitDeal(d, ctx));
     if (candidates.length > 0) {
-      const rows = await trx
-        .selectFrom('b24_product_row')
-        .select(ROW_COLUMNS)
-        .where('portal_id', '=', portalId)
-        .where('deal_id', 'in', candidates.map((d) => d.id))
-        .execute();
+      const wanted = new Set(candidates.map((d) => d.id));
+      const rows = (
+        await trx
+          .selectFrom('b24_product_row')
+          .select(ROW_COLUMNS)
+          .where('portal_id', '=', portalId)
+          .$if(range !== undefined, (q) => q.where('deal_id', '>', range![0]).where('deal_id', '<=', range![1]))
+          .$if(range === undefined, (q) => q.where('deal_id', 'in', [...wanted]))
+          .execute()
+      ).filter((r) => wanted.has(r.deal_id));
       // No ORDER BY: SQLite would walk the primary key for it instead of the deal index.
       rows.sort((a, b) => a.id - b.id);
       for (const r of rows) {
