@@ -13,10 +13,13 @@ import { dirname, join } from 'node:path';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { RestrictionParams } from '@bitrix24/b24jssdk';
 import type { Logger } from 'pino';
+import { today } from './clinic/calendar.js';
 import type { Config } from './config.js';
 import type { InstallOptions, InstallResult } from './emulator/emulator.js';
 
 export const DEMO_SEED = 1;
+/** The generated clinic's zone (the generator's ground truth: Europe/Moscow). */
+const DEMO_TIME_ZONE = 'Europe/Moscow';
 export const DEMO_CLIENT_ID = 'local.clinic-analytics.demo';
 /** Fixed, so restarting the demo re-installs into the same portal row instead of adding one. */
 export const DEMO_MEMBER_ID = 'demo0clinic0analytics00000000001';
@@ -42,7 +45,9 @@ async function portalThread(start: PortalStart): Promise<void> {
     // No cloud rate limits: the demo shows the dashboard within a minute (bench:sync measures the sync under them).
     limits: 'off',
     populate: (emu) => {
-      populateClinic(emu.portal.data, { seed: DEMO_SEED, scale: 'clinic' });
+      // History up to today at the clinic: the dashboard's default periods (last month, this year)
+      // show the demo clinic's numbers whatever the date.
+      populateClinic(emu.portal.data, { seed: DEMO_SEED, scale: 'clinic', asOf: today(DEMO_TIME_ZONE) });
       generatedMs = Date.now() - t0;
     },
   });
@@ -153,7 +158,11 @@ function demoSecret(config: Config): string {
 export async function runDemo(config: Config, log: Logger): Promise<() => Promise<void>> {
   const t0 = Date.now();
   // Loaded here, not at the top: the portal's thread loads this file too and needs none of the app.
-  const [{ serveApp }, { ParamsFactory }] = await Promise.all([import('./app.js'), import('@bitrix24/b24jssdk')]);
+  const [{ serveApp }, { purgePortal }, { ParamsFactory }] = await Promise.all([
+    import('./app.js'),
+    import('./portal-app/store.js'),
+    import('@bitrix24/b24jssdk'),
+  ]);
   /** The demo portal has no rate limits, so the app's client need not pace itself to the cloud's 2 req/s. */
   const restrictions: RestrictionParams = {
     ...ParamsFactory.getDefault(),
@@ -182,6 +191,9 @@ export async function runDemo(config: Config, log: Logger): Promise<() => Promis
     await portal.close();
     throw e;
   }
+  // The clinic is generated afresh at every start with its history up to today: the copy a previous
+  // start mirrored (another day's clinic) goes first, so no deal of it lingers.
+  await purgePortal(served.store.db, DEMO_MEMBER_ID);
   const appMs = Date.now() - t0;
   try {
     ready = await portal.ready;
