@@ -12,7 +12,7 @@ import { namesFor } from '../kpi/names.js';
 import type { KpiRegistry } from '../kpi/registry.js';
 import { clinicServices } from '../kpi/services.js';
 import { buildDatasets, type BiDataset, type BiField, type BiType } from './datasets.js';
-import { compileFilter, FilterError } from './filter.js';
+import { compileFilter, dateRangeOf, FilterError } from './filter.js';
 import { asList, FormError, type FormMap, type FormValue } from './form.js';
 import type { BiStore } from './store.js';
 
@@ -85,6 +85,8 @@ export interface DataRequest {
   where: RawBuilder<unknown> | null;
   /** 0 = every row (BI Builder's `limit=0`, §1.7). */
   limit: number;
+  /** The filter's days on the dataset's rangeField, for a source that can narrow itself. */
+  range?: { from: string | null; to: string | null };
 }
 
 /** A keyset page as the store writes it: its rows' JSON joined by commas (bytes from SQLite), their
@@ -186,8 +188,10 @@ export class BiConnector {
       }
       const rawLimit = body.get('limit');
       if (rawLimit !== undefined && (typeof rawLimit !== 'string' || !/^\d{1,9}$/.test(rawLimit))) throw bad('limit must be a non-negative integer');
-      const where = compileFilter({ dialect: this.dialect, field, dataset: dataset.name }, body.get('filter'));
-      return { dataset, columns, where, limit: rawLimit === undefined ? 0 : Number(rawLimit) };
+      const filterCtx = { dialect: this.dialect, field, dataset: dataset.name };
+      const where = compileFilter(filterCtx, body.get('filter'));
+      const range = dataset.rangeField ? dateRangeOf(filterCtx, body.get('filter'), dataset.rangeField) : undefined;
+      return { dataset, columns, where, limit: rawLimit === undefined ? 0 : Number(rawLimit), ...(range ? { range } : {}) };
     } catch (e) {
       if (e instanceof FilterError || e instanceof FormError) throw bad(e.message);
       throw e;
@@ -207,7 +211,14 @@ export class BiConnector {
     const [doctorNames, directionNames] = named
       ? await Promise.all([namesFor(this.db, portalId, 'doctor', settings, ['*']), namesFor(this.db, portalId, 'direction', settings, ['*'])])
       : [new Map<string, string>(), new Map<string, string>()];
-    const source = req.dataset.source({ portalId, dialect: this.dialect, doctorNames, directionNames, today: today(settings.timeZone) });
+    const source = req.dataset.source({
+      portalId,
+      dialect: this.dialect,
+      doctorNames,
+      directionNames,
+      today: today(settings.timeZone),
+      ...(req.range ? { range: req.range } : {}),
+    });
     const cols = sql.join(req.columns.map((c, i) => sql`${sql.raw(c.field.expr)} AS ${sql.raw(`c${i}`)}`));
     const pageRow = sql.raw(rowJson(this.dialect, req.columns.map((c, i) => ({ type: c.field.type, sql: `p.c${i}` }))));
     const where = req.where ?? sql`1 = 1`;

@@ -12,6 +12,7 @@
 // `select` only ever pick from these by name, and values are always bound (src/bi/filter.ts).
 import { sql, type RawBuilder } from 'kysely';
 import type { Dialect } from '../db/database.js';
+import { addMonths, monthStart } from '../clinic/calendar.js';
 import { kpiSql } from '../kpi/query.js';
 import type { KpiDefinition, KpiRegistry } from '../kpi/registry.js';
 
@@ -34,6 +35,8 @@ export interface SourceContext {
   directionNames: Map<string, string>;
   /** Local today in the portal's zone (return windows). */
   today: string;
+  /** The days the request's filter keeps `rangeField` within (src/bi/filter.ts dateRangeOf). */
+  range?: { from: string | null; to: string | null };
 }
 
 export interface BiDataset {
@@ -51,6 +54,8 @@ export interface BiDataset {
   key?: string;
   /** Row order of a dataset read in one query (no key). */
   order?: string;
+  /** A date field whose filtered range the source may restrict itself to (costly sources). */
+  rangeField?: string;
 }
 
 const CODE = /^[A-Z][A-Z0-9_]{0,31}$/;
@@ -276,6 +281,9 @@ function kpiMonth(registry: KpiRegistry): BiDataset {
   return {
     name: 'clinic_kpi_month',
     order: 'f.month, f.doctor_id, f.direction_id',
+    // Every KPI over all history costs seconds at scale: a MONTH range in the filter narrows it to
+    // the whole months it touches (a month's row is computed from that month alone).
+    rangeField: 'MONTH',
     title: 'KPI клиники по месяцам',
     description:
       'KPIs by month × doctor × direction (the KPI registry at that grain): additive KPIs and the parts of every ratio, so sums over rows then division give exact ratios. Patient cohorts (LTV, return rate) are placed by the first visit.',
@@ -293,8 +301,12 @@ function kpiMonth(registry: KpiRegistry): BiDataset {
         const id = `${col.kpi}${JSON.stringify(col.params)}`;
         if (!queries.has(id)) queries.set(id, { alias: `k${queries.size}`, def: registry.get(col.kpi)!, params: col.params });
       }
+      const period = {
+        from: c.range?.from ? monthStart(c.range.from) : ALL_TIME.from,
+        to: c.range?.to ? addMonths(monthStart(c.range.to), 1) : ALL_TIME.to,
+      };
       const ctes = [...queries.values()].map(({ alias, def, params }) => {
-        const body = kpiSql(def, { portalId: c.portalId, period: ALL_TIME, by: GRAIN, dimExpr: cellKey(def), params, today: c.today });
+        const body = kpiSql(def, { portalId: c.portalId, period, by: GRAIN, dimExpr: cellKey(def), params, today: c.today });
         return sql`${sql.raw(alias)} AS (${body})`;
       });
       const aliases = [...queries.values()].map((q) => q.alias);

@@ -199,3 +199,34 @@ export function compileFilter(ctx: FilterContext, filter: FormValue | undefined)
   }
   return group(ctx, filter, 0, '');
 }
+
+/**
+ * The days a filter certainly keeps a `date` field within, from its top-level ANDed conditions on it
+ * (`>=`, `>`, `<=`, `<`, `=`/`@`, `><`); negations, OR groups and other fields say nothing. Either
+ * side is null when unbounded. A dataset costly to compute over all time reads only this range; the
+ * filter itself still applies to every row, so a wider range never changes the answer.
+ */
+export function dateRangeOf(ctx: FilterContext, filter: FormValue | undefined, code: string): { from: string | null; to: string | null } {
+  const out: { from: string | null; to: string | null } = { from: null, to: null };
+  if (filter === undefined || typeof filter === 'string') return out;
+  for (const [k, v] of filter) if (k.toUpperCase() === 'LOGIC' && typeof v === 'string' && v.toUpperCase() === 'OR') return out;
+  const lower = (day: string) => void (out.from = out.from === null || day > out.from ? day : out.from);
+  const upper = (day: string) => void (out.to = out.to === null || day < out.to ? day : out.to);
+  for (const [key, value] of filter) {
+    const m = KEY.exec(key);
+    if (!m || m[1] === '!' || ctx.field(m[3]!)?.code !== code) continue;
+    const days = list(key, value).map((raw) => parseBiDate(raw)?.day);
+    if (days.some((d) => d === undefined)) continue; // compileFilter names the bad value
+    const op = m[2] ?? '=';
+    if (op === '>=' || op === '>') lower(days[0]!);
+    else if (op === '<=' || op === '<') upper(days[0]!);
+    else if (op === '><' && days.length === 2) {
+      lower(days[0]!);
+      upper(days[1]!);
+    } else if (op === '=' || op === '@') {
+      lower([...days].sort()[0]!);
+      upper([...days].sort().at(-1)!);
+    }
+  }
+  return out;
+}

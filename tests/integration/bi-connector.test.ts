@@ -375,6 +375,28 @@ describe.each(DIALECTS)('BI Builder connector on %s', (dialect) => {
       expect([sum(jan, at('REVENUE')), sum(jan, at('VISITS'))]).toEqual([13000, 4]);
     });
 
+    it('clinic_kpi_month computed only for the months a MONTH filter keeps gives the same rows as over all history', async () => {
+      const all = await data('clinic_kpi_month');
+      const inRange = (m: unknown) => typeof m === 'string' && m >= '2026-02-01' && m <= '2026-03-01';
+      const want = all.rows.filter((x) => inRange(x[0]));
+      expect(want.length).toBeGreaterThan(0);
+      // The same range as a locale date range, as `><`, and with a time inside the last day.
+      for (const filter of [
+        [{ dateRange: { field: 'MONTH', from: '2026-02-01', to: '2026-03-31' } }],
+        [{ field: 'MONTH', op: '><', value: ['01.02.2026', '31.03.2026'] }],
+        [{ field: 'MONTH', op: '>=', value: '2026-02-01' }, { field: 'MONTH', op: '<', value: '01.04.2026 00:00:00' }],
+      ] as BiFilterItem[][]) {
+        const got = await data('clinic_kpi_month', undefined, filter);
+        expect(got.header).toEqual(all.header);
+        expect([JSON.stringify(filter), got.rows]).toEqual([JSON.stringify(filter), want]);
+      }
+      // An OR across months cannot narrow: both months, nothing lost.
+      const either = await data('clinic_kpi_month', undefined, [
+        { or: [{ field: 'MONTH', op: '=', value: '2026-01-01' }, { field: 'MONTH', op: '=', value: '2026-03-01' }] },
+      ] as BiFilterItem[]);
+      expect(either.rows).toEqual(all.rows.filter((x) => x[0] === '2026-01-01' || x[0] === '2026-03-01'));
+    });
+
     it('clinic_return_cohort: cohort sizes and month cells equal the KPI API', async () => {
       const r = await data('clinic_return_cohort', ['COHORT_MONTH', 'MONTHS_SINCE', 'COHORT_SIZE', 'PATIENTS'], [{ dateRange: { field: 'COHORT_MONTH', from: '2026-01-01', to: '2026-03-31' } }]);
       const api = await kpi('return_cohort', Q1);
