@@ -1,6 +1,6 @@
 // Reference data — pipelines, stages and other directories, currencies, deal user fields with enum
-// labels, departments, users, the catalog — is small: it is read whole (following `next` for the
-// paged lists) and replaces the portal's rows in one transaction.
+// labels, departments, users, the catalog — is small: it is read whole (following `next` wherever
+// the portal pages a list) and replaces the portal's rows in one transaction.
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { PAGE_SIZE, type Job, type Source } from './batcher.js';
@@ -9,18 +9,17 @@ import type { CmdResult } from './rest.js';
 
 type Rows = Record<string, unknown>[];
 
-const PAGED: Record<string, { method: string; params: Record<string, unknown> }> = {
-  users: { method: 'user.get', params: { sort: 'ID', order: 'ASC' } },
-  departments: { method: 'department.get', params: { sort: 'ID', order: 'ASC' } },
-  products: { method: 'crm.product.list', params: { order: { ID: 'ASC' }, select: ['ID', 'NAME', 'SECTION_ID', 'PRICE', 'CURRENCY_ID', 'ACTIVE'] } },
-  sections: { method: 'crm.productsection.list', params: { order: { ID: 'ASC' }, select: ['ID', 'NAME', 'SECTION_ID', 'CATALOG_ID'] } },
-};
-
-const WHOLE: Record<string, { method: string; params: Record<string, unknown> }> = {
+// Every list follows `next` when the portal pages it (the reference: clients should, even on lists
+// that are usually small — a portal with more than 50 pipelines pages crm.category.list).
+const LISTS: Record<string, { method: string; params: Record<string, unknown> }> = {
   pipelines: { method: 'crm.category.list', params: { entityTypeId: 2 } },
   statuses: { method: 'crm.status.list', params: { order: { SORT: 'ASC' } } },
   currencies: { method: 'crm.currency.list', params: {} },
   userFields: { method: 'crm.deal.userfield.list', params: { filter: { LANG: 'ru' } } },
+  users: { method: 'user.get', params: { sort: 'ID', order: 'ASC' } },
+  departments: { method: 'department.get', params: { sort: 'ID', order: 'ASC' } },
+  products: { method: 'crm.product.list', params: { order: { ID: 'ASC' }, select: ['ID', 'NAME', 'SECTION_ID', 'PRICE', 'CURRENCY_ID', 'ACTIVE'] } },
+  sections: { method: 'crm.productsection.list', params: { order: { ID: 'ASC' }, select: ['ID', 'NAME', 'SECTION_ID', 'CATALOG_ID'] } },
 };
 
 /** Reference data as a source of the run's batch queue: its commands ride in the run's first batch
@@ -38,7 +37,7 @@ export class ReferenceLoad implements Source {
     private readonly begin: (trx: Transaction<Database>) => Promise<void>,
     private readonly done: (counts: Record<string, number>) => void,
   ) {
-    for (const [k, c] of Object.entries({ ...WHOLE, ...PAGED })) {
+    for (const [k, c] of Object.entries(LISTS)) {
       this.data[k] = [];
       this.queue.push(this.job(k, c, true));
     }
@@ -51,10 +50,10 @@ export class ReferenceLoad implements Source {
         this.waiting--;
         const rows = k === 'pipelines' ? ((r.result as { categories?: Rows } | undefined)?.categories ?? []) : ((r.result as Rows | undefined) ?? []);
         this.data[k]!.push(...rows);
-        // The first page of a paged directory is counted: its other pages all go out at once.
-        if (first && k in PAGED && r.next !== undefined) {
+        // The first page of a paged list is counted: its other pages all go out at once.
+        if (first && r.next !== undefined) {
           for (let start = r.next; start < (r.total ?? r.next + PAGE_SIZE); start += PAGE_SIZE) {
-            this.queue.push(this.job(k, { method: PAGED[k]!.method, params: { ...PAGED[k]!.params, start } }, false));
+            this.queue.push(this.job(k, { method: LISTS[k]!.method, params: { ...LISTS[k]!.params, start } }, false));
           }
         }
       },

@@ -171,6 +171,17 @@ describe.each(DIALECTS)('sync on %s', (dialect) => {
     expect(calls('crm.status.list')).toBe(statuses);
   });
 
+  it('a portal with more pipelines than a page (crm.category.list pages at 50) has every one mirrored', async () => {
+    const cats = emu.emulator.portal.data.table('category');
+    for (let i = 1; i <= 55; i++)
+      cats.insert({ ID: 1000 + i, NAME: `Филиал ${i}`, SORT: 1000 + i, ENTITY_TYPE_ID: 2, IS_DEFAULT: 'N', ORIGIN_ID: '', ORIGINATOR_ID: '' });
+    const want = [...cats.all()].filter((c) => c.ENTITY_TYPE_ID === 2).map((c) => Number(c.ID)).sort((a, b) => a - b);
+    expect(want.length).toBeGreaterThan(50);
+    expect((await engine.run(portalId, 'full')).status).toBe('finished');
+    const got = await store.db.selectFrom('b24_pipeline').select('id').where('portal_id', '=', portalId).orderBy('id').execute();
+    expect(got.map((r) => Number(r.id))).toEqual(want);
+  });
+
   it('stores odd rows with their problems recorded instead of aborting the run', async () => {
     const t = emu.emulator.portal.data.tables;
     const odd = [...t.deal.all()][40]!;
