@@ -28,6 +28,8 @@ function toInternal(type: FieldType, v: unknown, offsetMin: number): unknown {
       return (Array.isArray(v) ? v : [v]).map(Number);
     case 'bool':
       return v === true || v === 'Y' || v === '1' || v === 1;
+    case 'ufBool':
+      return v === true || v === 'Y' || v === '1' || v === 1 ? 1 : 0;
     case 'json':
       return v;
     default:

@@ -23,6 +23,8 @@ export type FieldType =
   | 'datetime'
   | 'status'
   | 'bool'
+  /** A boolean user field: stored 1/0, "1"/"0" in legacy output, "Y"/"N" in crm.item output. */
+  | 'ufBool'
   | 'json'
   | 'intList';
 
@@ -417,8 +419,8 @@ export function fieldOf(entity: EntityName, name: string): FieldDef | undefined 
 
 /** Internal type of a user field value, from its USER_TYPE_ID. Enumeration values are the enum item
  *  ids — strings in legacy output, JSON numbers in crm.item output (the crm.item typing is
- *  UNCONFIRMED; clients must parse leniently). Booleans are stored as 1/0 and so render "1"/"0" in
- *  legacy output (UNCONFIRMED). */
+ *  UNCONFIRMED; clients must parse leniently). Booleans are stored as 1/0: "1"/"0" in legacy output
+ *  (UNCONFIRMED), "Y"/"N" in crm.item output (reference §7), filtered with 1/0. */
 export function ufFieldType(userTypeId: string): FieldType {
   switch (userTypeId) {
     case 'enumeration':
@@ -434,7 +436,7 @@ export function ufFieldType(userTypeId: string): FieldType {
     case 'datetime':
       return 'datetime';
     case 'boolean':
-      return 'int';
+      return 'ufBool';
     default:
       return 'string';
   }

@@ -84,6 +84,9 @@ function coerce(field: FieldDef, raw: unknown, offsetMin: number): unknown {
       return parseDate(raw, offsetMin) ?? raw;
     case 'bool':
       return raw === true || raw === 'Y' || raw === '1' || raw === 1 || raw === 'true';
+    case 'ufBool':
+      // Filtered with 1/0 (reference §7); "Y"/"N" match nothing.
+      return raw === 1 || raw === '1' ? 1 : raw === 0 || raw === '0' ? 0 : String(raw);
     default:
       return String(raw);
   }

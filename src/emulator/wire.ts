@@ -87,6 +87,7 @@ function legacyValue(type: FieldType, v: unknown, offsetMin: number): unknown {
     case 'id':
     case 'int':
     case 'user':
+    case 'ufBool':
       return String(v);
     case 'money':
       return (v as number).toFixed(2);
@@ -104,6 +105,8 @@ function legacyValue(type: FieldType, v: unknown, offsetMin: number): unknown {
 function itemValue(type: FieldType, v: unknown, offsetMin: number): unknown {
   if (v === null || v === undefined) return null;
   switch (type) {
+    case 'ufBool':
+      return v === 1 ? 'Y' : 'N';
     case 'date':
       return formatDate(v as string, offsetMin);
     case 'datetime':
@@ -160,6 +163,8 @@ function scalarConverter(typing: Typing, type: FieldType, offsetMin: number): Co
       return legacy ? (v) => (v === null || v === undefined ? null : String(v)) : (v) => v ?? null;
     case 'money':
       return legacy ? (v) => (v === null || v === undefined ? null : (v as number).toFixed(2)) : (v) => v ?? null;
+    case 'ufBool':
+      return (v) => (v === null || v === undefined ? null : legacy ? String(v) : v === 1 ? 'Y' : 'N');
     case 'datetime':
       return (v) => (v === null || v === undefined ? (legacy ? '' : null) : formatDateTime(v as number, offsetMin));
     case 'date': {

@@ -209,3 +209,28 @@ describe('users, departments, app context', () => {
     expect((await call('event.unbind', { event: 'ONCRMDEALUPDATE', handler: 'http://nowhere/' })).result).toEqual({ count: 0 });
   });
 });
+
+describe('boolean user field', () => {
+  it('is "1"/"0" in legacy output, "Y"/"N" in crm.item output, set from Y/N and filtered with 1/0', async () => {
+    emu.emulator.portal.data.tables.userfield.insert({
+      ENTITY_ID: 'CRM_DEAL',
+      FIELD_NAME: 'UF_CRM_FIRST_AID',
+      USER_TYPE_ID: 'boolean',
+      XML_ID: null,
+      SORT: 200,
+      MULTIPLE: 'N',
+      MANDATORY: 'N',
+      SETTINGS: { DEFAULT_VALUE: 0 },
+      EDIT_FORM_LABEL: 'Неотложная помощь',
+    });
+    expect((await call('crm.deal.update', { id: 3, fields: { UF_CRM_FIRST_AID: 'Y' } })).result).toBe(true);
+    expect((await call('crm.deal.update', { id: 6, fields: { UF_CRM_FIRST_AID: 'N' } })).result).toBe(true);
+    expect((await call('crm.deal.get', { id: 3 })).result.UF_CRM_FIRST_AID).toBe('1');
+    expect((await call('crm.deal.get', { id: 6 })).result.UF_CRM_FIRST_AID).toBe('0');
+    expect((await call('crm.item.get', { entityTypeId: 2, id: 3 })).result.item.ufCrmFirstAid).toBe('Y');
+    expect((await call('crm.item.get', { entityTypeId: 2, id: 6 })).result.item.ufCrmFirstAid).toBe('N');
+    const yes = await call('crm.item.list', { entityTypeId: 2, select: ['id'], filter: { ufCrmFirstAid: 1 } });
+    expect(yes.result.items.map((i: { id: number }) => i.id)).toEqual([3]);
+    expect((await call('crm.deal.fields')).result.UF_CRM_FIRST_AID.type).toBe('boolean');
+  });
+});

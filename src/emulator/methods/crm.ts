@@ -58,7 +58,7 @@ function fieldTypeName(f: FieldDef): string {
   if (f.name === 'CATEGORY_ID') return 'crm_category';
   if (f.name === 'CONTACT_ID' || f.name === 'CONTACT_IDS') return 'crm_contact';
   if (f.name === 'COMPANY_ID') return 'crm_company';
-  return { id: 'integer', int: 'integer', money: 'double', double: 'double', char: 'char', date: 'date', datetime: 'datetime', bool: 'char', json: 'string', intList: 'integer', string: 'string', status: 'crm_status', user: 'user' }[f.type];
+  return { id: 'integer', int: 'integer', money: 'double', double: 'double', char: 'char', date: 'date', datetime: 'datetime', bool: 'char', ufBool: 'boolean', json: 'string', intList: 'integer', string: 'string', status: 'crm_status', user: 'user' }[f.type];
 }
 
 function dealFields(ctx: MethodContext) {
