@@ -217,6 +217,30 @@ describe.each(DIALECTS)('KPIs of the hand-built clinic on %s', (dialect) => {
     ]);
   });
 
+  it('unique and repeat patients by source and by doctor: whole months, edges in months, and whole months with days after them', async () => {
+    // D1 is the only RECOMMENDATION visit (patient 100 on their first day); every other visit is CALL.
+    // Patient 101's first day is 31 Jan (D4, doctor 11) and their next day 5 Mar (D5, doctor 11), so a
+    // period from 1 Jan to 5 Mar counts 101 as repeat only from the days after the whole months.
+    const pick = async (id: string, by: 'source' | 'doctor', period: { from: string; to: string }) =>
+      Object.fromEntries((await run(id, { period, by })).rows.map((r) => [r[by]?.id ?? 'none', r.value]));
+    const cases: [{ from: string; to: string }, Record<string, number>, Record<string, number>][] = [
+      // Q1: CALL patients 100, 101, 102, 103, each back on a later day (D3, D5, D7, D12).
+      [Q1, { RECOMMENDATION: 1, CALL: 4 }, { RECOMMENDATION: 0, CALL: 4 }],
+      // 10 Jan – 5 Mar: 103 is seen only on their first day (D11; D12 is 31 Mar).
+      [{ from: '2026-01-10', to: '2026-03-06' }, { RECOMMENDATION: 1, CALL: 4 }, { RECOMMENDATION: 0, CALL: 3 }],
+      // 1 Jan – 5 Mar: January and February whole, 1–5 March as days; 101 is repeat through D5.
+      [{ from: '2026-01-01', to: '2026-03-06' }, { RECOMMENDATION: 1, CALL: 4 }, { RECOMMENDATION: 0, CALL: 3 }],
+    ];
+    for (const [period, unique, repeat] of cases) {
+      expect([period, await pick('unique_patients', 'source', period)]).toEqual([period, unique]);
+      expect([period, await pick('repeat_patients', 'source', period)]).toEqual([period, repeat]);
+    }
+    // Doctor 11 over 1 Jan – 5 Mar: patients 100 (D3, a later day) and 101 (first day D4, back on D5).
+    const bridge = { from: '2026-01-01', to: '2026-03-06' };
+    expect((await pick('unique_patients', 'doctor', bridge))['11']).toBe(2);
+    expect((await pick('repeat_patients', 'doctor', bridge))['11']).toBe(2);
+  });
+
   it('data quality counts', async () => {
     expect(await dataQuality(store.db, PORTAL)).toEqual({
       visits: 10,
