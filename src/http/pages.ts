@@ -114,16 +114,18 @@ export const DASHBOARD_DIST = fileURLToPath(new URL('../../frontend/dist/', impo
 /** ApexCharts writes style attributes into its SVG; scripts stay 'self' only. */
 const DASHBOARD_CSP = { 'style-src': ["'self'", "'unsafe-inline'"] };
 
+/** The KPI registry as the page's data block: fixed for the process, so written once. */
+const REGISTRY_JSON = JSON.stringify(registryAnswer()).replace(/</g, '\\u003c');
+
 /** Read on every request (it is small): a rebuild changes the hashed asset names it points to. */
 async function dashboardPage(o: { lang: PageLang; demo: boolean }): Promise<string> {
   const html = await readFile(`${DASHBOARD_DIST}index.html`, 'utf8');
   // The page reads its language (until the SDK tells the portal's) and the demo flag from <body>, and
   // the KPI registry (the same for everyone) from a data block, so the first view need not ask for it
   // after the session opens. A data block is not run, so the CSP's script-src does not apply.
-  const registry = JSON.stringify(registryAnswer()).replace(/</g, '\\u003c');
   return html
     .replace('<body>', `<body data-lang="${o.lang}" data-mode="${o.demo ? 'demo' : 'portal'}">`)
-    .replace('</body>', () => `<script type="application/json" id="kpi-registry">${registry}</script>\n</body>`);
+    .replace('</body>', () => `<script type="application/json" id="kpi-registry">${REGISTRY_JSON}</script>\n</body>`);
 }
 
 export interface PageDeps {
