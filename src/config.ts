@@ -35,6 +35,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** KPI results kept in memory between two fact builds (src/kpi/result-cache.ts). */
+export const DEFAULT_KPI_CACHE_SIZE = 1000;
+
 /** Incremental syncs of a portal without its own schedule: every 10 minutes. */
 export const DEFAULT_SYNC_CRON = '*/10 * * * *';
 
@@ -76,7 +79,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     SYNC_CRON: blankToUndef(env.SYNC_CRON) ?? DEFAULT_SYNC_CRON,
     RECONCILE_CRON: blankToUndef(env.RECONCILE_CRON) ?? '30 3 * * *',
     LOG_LEVEL: blankToUndef(env.LOG_LEVEL) ?? 'info',
-    KPI_CACHE_SIZE: parseCount('KPI_CACHE_SIZE', blankToUndef(env.KPI_CACHE_SIZE), 1000),
+    KPI_CACHE_SIZE: parseCount('KPI_CACHE_SIZE', blankToUndef(env.KPI_CACHE_SIZE), DEFAULT_KPI_CACHE_SIZE),
   };
   for (const key of Object.keys(candidate) as (keyof typeof candidate)[]) {
     if (candidate[key] === undefined) delete candidate[key];

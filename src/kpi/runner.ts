@@ -5,6 +5,7 @@
 import type { Kysely } from 'kysely';
 import { monthStart, today, weekStart } from '../clinic/calendar.js';
 import type { FactBuilder } from '../clinic/facts.js';
+import { DEFAULT_KPI_CACHE_SIZE } from '../config.js';
 import type { ClinicSettings } from '../clinic/settings.js';
 import type { Database } from '../db/schema.js';
 import { namesFor } from './names.js';
@@ -76,7 +77,7 @@ function toNumber(v: unknown): number | null {
 
 export class KpiRunner {
   /** Results per facts version (KPI_CACHE_SIZE entries; the app sets it from the configuration). */
-  readonly cache = new ResultCache<KpiResult>(1000);
+  readonly cache = new ResultCache<KpiResult>(DEFAULT_KPI_CACHE_SIZE);
 
   constructor(
     private readonly db: Kysely<Database>,

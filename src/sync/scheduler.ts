@@ -25,7 +25,7 @@ export function assertCron(name: string, expr: string): void {
 }
 
 /** The cron expression in force: the portal's own when it is valid, else the app's default. */
-export function cronInForce(own: string | null | undefined, fallback: string): string {
+function cronInForce(own: string | null | undefined, fallback: string): string {
   return own && validate(own) ? own : fallback;
 }
 
